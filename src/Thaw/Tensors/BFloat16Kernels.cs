@@ -7,6 +7,7 @@ namespace Thaw.Tensors;
 /// <summary>
 /// bfloat16 ⇄ float32, bit-exact with PyTorch's c10::BFloat16: widening is the exact 16-bit shift; narrowing
 /// rounds to nearest even on the bit pattern and turns every NaN into 0x7FC0 (c10's round_to_nearest_even).
+/// (torch's AVX2/AVX-512 copy kernels write 0xFFFF for NaN instead; only NaN bits differ.)
 /// </summary>
 internal static class BFloat16Kernels
 {

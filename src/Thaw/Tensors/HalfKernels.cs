@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics;
 namespace Thaw.Tensors;
 
 /// <summary>
-/// IEEE float16 ⇄ float32 by integer bit manipulation (no F16C), bit-exact with PyTorch's portable c10
-/// conversions on x86: widening is exact (subnormals included) and quiets a signalling NaN, keeping its
-/// payload; narrowing rounds to nearest even, overflows to ±Inf and turns every NaN into ±0x7E00.
+/// IEEE float16 ⇄ float32 without F16C (bit manipulation plus exact float scaling), bit-exact with PyTorch's
+/// portable c10 conversions (fp16_ieee_to/from_fp32_value) on x86: widening is exact (subnormals included) and
+/// quiets a signalling NaN, keeping its payload; narrowing rounds to nearest even, overflows to ±Inf and turns
+/// every NaN into ±0x7E00. (torch's F16C kernels keep the top NaN payload bits instead; only NaN bits differ.)
 /// </summary>
 internal static class HalfKernels
 {
@@ -20,6 +21,8 @@ internal static class HalfKernels
     private const uint HalfNaN = 0x7E00;
     private const uint SingleQuietBit = 0x0040_0000;
     private const float HalfSubnormalStep = 1.0f / (1 << 24);
+    private const uint DoubleRebias = 2 * ExponentRebias;
+    private static readonly float UndoExtraRebias = MathF.ScaleB(1, -(127 - 15));
 
     public static float ToSingle(ushort bits)
     {
@@ -90,7 +93,9 @@ internal static class HalfKernels
 
     // Each width converts one vector of 16-bit values per step; the last step is moved back to end exactly at
     // n (n >= one vector), recomputing a few elements instead of running a scalar tail. Lanes compute every
-    // case (subnormal, normal, Inf/NaN) and select, so there are no branches.
+    // case and select, so there are no branches. Widening rebiases the exponent twice over, which puts half
+    // exponent 31 at 255 (Inf/NaN); one multiply then takes normals back to their binade exactly and leaves Inf
+    // as Inf and NaN as NaN, quieted with its payload kept: the hardware does what the scalar path spells out.
 
     private static void ToSingle128(ref ushort src, ref float dst, nuint n)
     {
@@ -112,12 +117,9 @@ internal static class HalfKernels
     private static Vector128<float> Widen(Vector128<uint> half)
     {
         var magnitude = (half & Vector128.Create(0x7FFFu)).AsInt32();
-        var special = Vector128.GreaterThanOrEqual(magnitude, Vector128.Create((int)HalfInfinity));
-        var normal = (magnitude << 13) + Vector128.Create((int)ExponentRebias);
-        normal += special & Vector128.Create((int)ExponentRebias);
-        normal |= Vector128.GreaterThan(magnitude, Vector128.Create((int)HalfInfinity)) & Vector128.Create((int)SingleQuietBit);
-        var subnormal = (Vector128.ConvertToSingle(magnitude) * Vector128.Create(HalfSubnormalStep)).AsInt32();
-        var isSubnormal = Vector128.LessThan(magnitude, Vector128.Create(0x0400));
+        var normal = ((magnitude << 13) + Vector128.Create((int)DoubleRebias)).AsSingle() * Vector128.Create(UndoExtraRebias);
+        var subnormal = Vector128.ConvertToSingle(magnitude) * Vector128.Create(HalfSubnormalStep);
+        var isSubnormal = Vector128.LessThan(magnitude, Vector128.Create(0x0400)).AsSingle();
         var result = Vector128.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
         return (result | ((half & Vector128.Create(0x8000u)) << 16)).AsSingle();
     }
@@ -142,12 +144,9 @@ internal static class HalfKernels
     private static Vector256<float> Widen(Vector256<uint> half)
     {
         var magnitude = (half & Vector256.Create(0x7FFFu)).AsInt32();
-        var special = Vector256.GreaterThanOrEqual(magnitude, Vector256.Create((int)HalfInfinity));
-        var normal = (magnitude << 13) + Vector256.Create((int)ExponentRebias);
-        normal += special & Vector256.Create((int)ExponentRebias);
-        normal |= Vector256.GreaterThan(magnitude, Vector256.Create((int)HalfInfinity)) & Vector256.Create((int)SingleQuietBit);
-        var subnormal = (Vector256.ConvertToSingle(magnitude) * Vector256.Create(HalfSubnormalStep)).AsInt32();
-        var isSubnormal = Vector256.LessThan(magnitude, Vector256.Create(0x0400));
+        var normal = ((magnitude << 13) + Vector256.Create((int)DoubleRebias)).AsSingle() * Vector256.Create(UndoExtraRebias);
+        var subnormal = Vector256.ConvertToSingle(magnitude) * Vector256.Create(HalfSubnormalStep);
+        var isSubnormal = Vector256.LessThan(magnitude, Vector256.Create(0x0400)).AsSingle();
         var result = Vector256.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
         return (result | ((half & Vector256.Create(0x8000u)) << 16)).AsSingle();
     }
@@ -172,12 +171,9 @@ internal static class HalfKernels
     private static Vector512<float> Widen(Vector512<uint> half)
     {
         var magnitude = (half & Vector512.Create(0x7FFFu)).AsInt32();
-        var special = Vector512.GreaterThanOrEqual(magnitude, Vector512.Create((int)HalfInfinity));
-        var normal = (magnitude << 13) + Vector512.Create((int)ExponentRebias);
-        normal += special & Vector512.Create((int)ExponentRebias);
-        normal |= Vector512.GreaterThan(magnitude, Vector512.Create((int)HalfInfinity)) & Vector512.Create((int)SingleQuietBit);
-        var subnormal = (Vector512.ConvertToSingle(magnitude) * Vector512.Create(HalfSubnormalStep)).AsInt32();
-        var isSubnormal = Vector512.LessThan(magnitude, Vector512.Create(0x0400));
+        var normal = ((magnitude << 13) + Vector512.Create((int)DoubleRebias)).AsSingle() * Vector512.Create(UndoExtraRebias);
+        var subnormal = Vector512.ConvertToSingle(magnitude) * Vector512.Create(HalfSubnormalStep);
+        var isSubnormal = Vector512.LessThan(magnitude, Vector512.Create(0x0400)).AsSingle();
         var result = Vector512.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
         return (result | ((half & Vector512.Create(0x8000u)) << 16)).AsSingle();
     }
