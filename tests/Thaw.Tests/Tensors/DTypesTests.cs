@@ -1,6 +1,6 @@
 using Thaw.Tensors;
 
-namespace Thaw.Tests;
+namespace Thaw.Tests.Tensors;
 
 public class DTypesTests
 {
