@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+
+namespace Thaw.Formats.Safetensors;
+
+/// <summary>
+/// JSON text exactly as the reference tools write it, so outputs are byte-identical to theirs:
+/// serde_json's compact form (safetensors headers) and Python's <c>json.dumps(indent=2, sort_keys=True)</c>
+/// (transformers' index files).
+/// </summary>
+internal static class JsonText
+{
+    /// <summary>A string literal as serde_json writes it: UTF-8 kept, only '"', '\' and controls escaped.</summary>
+    public static void AppendSerdeString(StringBuilder builder, string value)
+    {
+        builder.Append('"');
+        foreach (var c in value)
+        {
+            if (!AppendShortEscape(builder, c))
+            {
+                if (c < 0x20)
+                    AppendUnicodeEscape(builder, c);
+                else
+                    builder.Append(c);
+            }
+        }
+        builder.Append('"');
+    }
+
+    /// <summary>
+    /// A string literal as Python's json module writes it with ensure_ascii (the default): everything outside
+    /// ' '..'~' escaped as \uxxxx (lowercase hex, UTF-16 surrogate pairs above U+FFFF).
+    /// </summary>
+    public static void AppendPythonString(StringBuilder builder, string value)
+    {
+        builder.Append('"');
+        foreach (var c in value)
+        {
+            if (!AppendShortEscape(builder, c))
+            {
+                if (c is < ' ' or > '~')
+                    AppendUnicodeEscape(builder, c);
+                else
+                    builder.Append(c);
+            }
+        }
+        builder.Append('"');
+    }
+
+    /// <summary>
+    /// A value as <c>json.dumps(value, indent=2, sort_keys=True)</c> writes it. Values are strings, longs or
+    /// objects given as key/value pairs (keys sorted here by code point, as Python sorts str).
+    /// </summary>
+    public static void AppendPythonIndented(StringBuilder builder, object value, int level = 0)
+    {
+        switch (value)
+        {
+            case string text:
+                AppendPythonString(builder, text);
+                break;
+            case long number:
+                builder.Append(number.ToString(CultureInfo.InvariantCulture));
+                break;
+            case IEnumerable<KeyValuePair<string, object>> members:
+                var sorted = members.OrderBy(m => m.Key, CodePointComparer.Instance).ToList();
+                if (sorted.Count == 0)
+                {
+                    builder.Append("{}");
+                    break;
+                }
+                builder.Append('{');
+                for (var i = 0; i < sorted.Count; i++)
+                {
+                    builder.Append(i == 0 ? "\n" : ",\n").Append(' ', 2 * (level + 1));
+                    AppendPythonString(builder, sorted[i].Key);
+                    builder.Append(": ");
+                    AppendPythonIndented(builder, sorted[i].Value, level + 1);
+                }
+                builder.Append('\n').Append(' ', 2 * level).Append('}');
+                break;
+            default:
+                throw new ArgumentException($"cannot write a {value.GetType().Name} as JSON", nameof(value));
+        }
+    }
+
+    private static bool AppendShortEscape(StringBuilder builder, char c)
+    {
+        var escape = c switch
+        {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\b' => "\\b",
+            '\f' => "\\f",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            _ => null,
+        };
+        if (escape is null)
+            return false;
+        builder.Append(escape);
+        return true;
+    }
+
+    private static void AppendUnicodeEscape(StringBuilder builder, char c) =>
+        builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+}
