@@ -115,7 +115,7 @@ public sealed class ModelConfig
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            node = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException)
         {

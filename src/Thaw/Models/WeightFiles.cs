@@ -32,21 +32,21 @@ internal sealed record WeightFiles(IReadOnlyList<string> Files, string? IndexPat
 
     private static WeightFiles FromIndex(string folder, string indexPath)
     {
-        // The index has the same JSON layout for .safetensors and .bin shards.
-        var index = SafetensorsIndex.Load(indexPath);
+        // The index has the same JSON layout for .safetensors and .bin shards; its loader refuses shard names
+        // that are not plain file names next to it.
+        SafetensorsIndex index;
+        try
+        {
+            index = SafetensorsIndex.Load(indexPath);
+        }
+        catch (SafetensorsException e) when (e.Reason is SafetensorsError.InvalidIndex or SafetensorsError.UnsafeShardName)
+        {
+            throw new ModelException(ModelError.BadIndex, indexPath, e.TensorName, e.Detail, e);
+        }
         if (index.WeightMap.Count == 0)
             ModelException.Throw(ModelError.BadIndex, indexPath, "weight_map is empty, so the index names no tensors; restore the index from the model's repository");
-        var shards = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var (tensor, shard) in index.WeightMap)
-        {
-            // Shards are siblings of the index; anything else could point outside the model folder.
-            if (shard.Length == 0 || shard != Path.GetFileName(shard) || shard is "." or ".." || shard.Contains('\\', StringComparison.Ordinal))
-                ModelException.ThrowForTensor(ModelError.BadIndex, indexPath, tensor,
-                    $"weight_map names shard '{shard}', which is not a file name in the model folder");
-            shards.Add(shard);
-        }
-        var files = new List<string>(shards.Count);
-        foreach (var shard in shards)
+        var files = new List<string>(index.ShardFiles.Count);
+        foreach (var shard in index.ShardFiles)
         {
             var path = Path.Combine(folder, shard);
             if (!File.Exists(path))

@@ -102,7 +102,17 @@ public sealed record BnbQuantState(
             throw new BnbFormatException(BnbError.BadJson, filePath, tensorName, $"quant state is not valid JSON ({e.Message}); the checkpoint is damaged", e);
         }
         using (document)
-            return parser.Read(document.RootElement, keyType);
+        {
+            try
+            {
+                return parser.Read(document.RootElement, keyType);
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument checks the UTF-8 of strings only when they are read.
+                throw new BnbFormatException(BnbError.BadJson, filePath, tensorName, $"quant state holds text that is not valid UTF-8 ({e.Message}); the checkpoint is damaged", e);
+            }
+        }
     }
 
     private readonly struct Parser(string? filePath, string tensorName)
