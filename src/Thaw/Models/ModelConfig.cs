@@ -138,7 +138,7 @@ public sealed class ModelConfig
         var textJson = reader.Object("text_config");
         var visionJson = reader.Object("vision_config");
         var isVlm = architecture?.IsVisionLanguageModel == true;
-        if (!isVlm && textJson is null)
+        if (!isVlm && textJson is null && visionJson is null)
             return ReadLanguageModel(json, source, "", modelType, ConfigDefaults.Find(modelType), quantization);
 
         var architectures = reader.StringList("architectures") ?? [];
@@ -153,13 +153,16 @@ public sealed class ModelConfig
                 : new ConfigReader(textJson, source, "text_config.").String("model_type") ?? architecture?.TextModelType;
             text = ReadLanguageModel(textJson, source, "text_config.", textType, ConfigDefaults.Find(textType));
         }
+        else if (architecture is null || architecture.TextFieldsMayBeTopLevel)
+        {
+            // qwen2_vl 4.x (and unknown VLMs without text_config) keep the text fields at the top level.
+            var textType = architecture?.TextModelType ?? modelType;
+            text = ReadLanguageModel(json, source, "", textType, ConfigDefaults.Find(textType));
+        }
         else
         {
-            // qwen2_vl 4.x keeps the text fields at the top level; llava/mllama without text_config use all defaults.
-            var textType = architecture!.TextModelType;
-            text = architecture.TextFieldsMayBeTopLevel
-                ? ReadLanguageModel(json, source, "", textType, ConfigDefaults.Find(textType))
-                : ReadLanguageModel([], source, "text_config.", textType, ConfigDefaults.Find(textType));
+            // llava/mllama without text_config: the text config class with all its defaults.
+            text = ReadLanguageModel([], source, "text_config.", architecture.TextModelType, ConfigDefaults.Find(architecture.TextModelType));
         }
 
         // Vision towers are not language models: their common keys are read without defaults.

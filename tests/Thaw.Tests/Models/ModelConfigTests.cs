@@ -217,6 +217,22 @@ public class ModelConfigTests
         Assert.Null(Parse("{}").ModelType);
     }
 
+    [Fact]
+    public void UnknownModelWithVisionConfigIsAVisionLanguageModel()
+    {
+        var c = Parse("""{"model_type": "new_vlm", "hidden_size": 64, "num_attention_heads": 4, "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 32}}""");
+        Assert.True(c.IsVisionLanguageModel);
+        Assert.False(c.IsKnownModelType);
+        Assert.Equal(64, c.HiddenSize);
+        Assert.Equal("siglip_vision_model", c.VisionConfig!.ModelType);
+        Assert.Equal(32, c.VisionConfig.HiddenSize);
+
+        var nested = Parse("""{"model_type": "gemma3", "text_config": {"model_type": "gemma3_text", "hidden_size": 640}, "vision_config": {}}""");
+        Assert.Equal("gemma3_text", nested.TextConfig!.ModelType);
+        Assert.Equal(640, nested.HiddenSize);
+        Assert.False(nested.IsKnownModelType);
+    }
+
     [Theory]
     [InlineData("{")]
     [InlineData("[1, 2]")]
