@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 
@@ -10,19 +11,26 @@ namespace Thaw.Formats.Safetensors;
 /// </summary>
 internal static class JsonText
 {
+    // serde_json escapes only '"', '\' and controls; Python's ensure_ascii escapes everything outside ' '..'~'.
+    private static readonly SearchValues<char> SerdeEscaped = SearchValues.Create(
+        "\"\\" + string.Concat(Enumerable.Range(0, 0x20).Select(c => (char)c)));
+
+    private static readonly SearchValues<char> PythonPlain = SearchValues.Create(
+        string.Concat(Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c).Where(c => c is not ('"' or '\\'))));
+
     /// <summary>A string literal as serde_json writes it: UTF-8 kept, only '"', '\' and controls escaped.</summary>
     public static void AppendSerdeString(StringBuilder builder, string value)
     {
         builder.Append('"');
-        foreach (var c in value)
+        var rest = value.AsSpan();
+        while (true)
         {
-            if (!AppendShortEscape(builder, c))
-            {
-                if (c < 0x20)
-                    AppendUnicodeEscape(builder, c);
-                else
-                    builder.Append(c);
-            }
+            var next = rest.IndexOfAny(SerdeEscaped);
+            builder.Append(next < 0 ? rest : rest[..next]);
+            if (next < 0)
+                break;
+            AppendEscape(builder, rest[next]);
+            rest = rest[(next + 1)..];
         }
         builder.Append('"');
     }
@@ -34,15 +42,15 @@ internal static class JsonText
     public static void AppendPythonString(StringBuilder builder, string value)
     {
         builder.Append('"');
-        foreach (var c in value)
+        var rest = value.AsSpan();
+        while (true)
         {
-            if (!AppendShortEscape(builder, c))
-            {
-                if (c is < ' ' or > '~')
-                    AppendUnicodeEscape(builder, c);
-                else
-                    builder.Append(c);
-            }
+            var next = rest.IndexOfAnyExcept(PythonPlain);
+            builder.Append(next < 0 ? rest : rest[..next]);
+            if (next < 0)
+                break;
+            AppendEscape(builder, rest[next]);
+            rest = rest[(next + 1)..];
         }
         builder.Append('"');
     }
@@ -83,7 +91,8 @@ internal static class JsonText
         }
     }
 
-    private static bool AppendShortEscape(StringBuilder builder, char c)
+    /// <summary>The short escapes both writers use, else \uxxxx with lowercase hex.</summary>
+    private static void AppendEscape(StringBuilder builder, char c)
     {
         var escape = c switch
         {
@@ -96,12 +105,9 @@ internal static class JsonText
             '\t' => "\\t",
             _ => null,
         };
-        if (escape is null)
-            return false;
-        builder.Append(escape);
-        return true;
+        if (escape is not null)
+            builder.Append(escape);
+        else
+            builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
     }
-
-    private static void AppendUnicodeEscape(StringBuilder builder, char c) =>
-        builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
 }

@@ -28,7 +28,7 @@ public sealed class SafetensorsIndex
             throw new ArgumentOutOfRangeException(totalSize < 0 ? nameof(totalSize) : nameof(totalParameters), "sizes cannot be negative");
         foreach (var (tensor, file) in weightMap)
             CheckShardName(file, tensor, null);
-        WeightMap = weightMap;
+        WeightMap = new Dictionary<string, string>(weightMap, StringComparer.Ordinal);
         TotalSize = totalSize;
         TotalParameters = totalParameters;
         ShardFiles = [.. weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -48,6 +48,7 @@ public sealed class SafetensorsIndex
 
     /// <summary>Reads and validates an index file.</summary>
     /// <exception cref="SafetensorsException">Not valid JSON of the index's shape, or an unsafe shard name.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
     public static SafetensorsIndex Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

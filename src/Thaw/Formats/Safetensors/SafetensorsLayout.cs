@@ -161,16 +161,17 @@ public sealed class SafetensorsLayout
         }
         json.Append('}');
 
-        var jsonLength = (long)Encoding.UTF8.GetByteCount(json.ToString());
-        var headerLength = (jsonLength + 7) / 8 * 8;
-        if (headerLength > SafetensorsHeader.MaxHeaderLength)
+        // UTF-8 never has fewer bytes than UTF-16 has chars, so an oversized header is refused before it is encoded.
+        var text = json.Length <= SafetensorsHeader.MaxHeaderLength ? json.ToString() : null;
+        var headerLength = text is null ? json.Length : (Encoding.UTF8.GetByteCount(text) + 7L) / 8 * 8;
+        if (text is null || headerLength > SafetensorsHeader.MaxHeaderLength)
         {
             SafetensorsException.Throw(SafetensorsError.HeaderTooLarge, null, null,
-                $"the header would be {headerLength} bytes, above the limit of {SafetensorsHeader.MaxHeaderLength} that readers accept; split the tensors over more files");
+                $"the header would be {(text is null ? "over " : "")}{headerLength} bytes, above the limit of {SafetensorsHeader.MaxHeaderLength} that readers accept; split the tensors over more files or shorten the metadata");
         }
         var prefix = new byte[8 + headerLength];
         BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)headerLength);
-        var written = Encoding.UTF8.GetBytes(json.ToString(), prefix.AsSpan(8));
+        var written = Encoding.UTF8.GetBytes(text, prefix.AsSpan(8));
         prefix.AsSpan(8 + written).Fill((byte)' ');
         return prefix;
     }
