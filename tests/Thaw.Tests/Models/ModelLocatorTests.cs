@@ -94,6 +94,27 @@ public sealed class ModelLocatorTests : IDisposable
     }
 
     [Fact]
+    public void SnapshotOfSymlinksToBlobsOpensAsAModel()
+    {
+        // huggingface_hub stores file contents once in blobs/ and links them from snapshots/<commit>/.
+        var repo = MakeRepo(DefaultCache, "models--org--a1", [MainCommit], ("main", MainCommit));
+        var blobs = Directory.CreateDirectory(Path.Combine(repo, "blobs")).FullName;
+        var snapshot = Path.Combine(repo, "snapshots", MainCommit);
+        File.Delete(Path.Combine(snapshot, "config.json"));
+        foreach (var name in new[] { "config.json", "model.safetensors" })
+        {
+            var blob = Path.Combine(blobs, "blob-" + name);
+            File.Copy(Path.Combine(ModelFixtures.A1, name), blob);
+            File.CreateSymbolicLink(Path.Combine(snapshot, name), Path.Combine("..", "..", "blobs", "blob-" + name));
+        }
+
+        using var model = HfModel.Open(Locator().Locate("org/a1"));
+        Assert.Equal("org/a1", model.Location.HubId!.RepoId);
+        Assert.Equal(21, model.Tensors.Count);
+        Assert.Equal(32, model.Config!.HiddenSize);
+    }
+
+    [Fact]
     public void CacheFolderPrecedenceFollowsHuggingfaceHub()
     {
         (string, string)[] all =
