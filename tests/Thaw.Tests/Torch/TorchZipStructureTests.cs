@@ -182,6 +182,28 @@ public class TorchZipStructureTests
     }
 
     [Fact]
+    public void Zip64ExtraFieldsGiveSizesAndOffsetsBehindPlaceholders()
+    {
+        var pickle = TorchPickles.StateDict(("w", new TensorSpec("ByteStorage", "0", 3, 0, [3], [1])));
+        var zip = TestZip.Build(new ZipRecord("big/data.pkl", pickle, Zip64Extra: 24), new ZipRecord("big/data/0", [4, 5, 6], Zip64Extra: 24));
+        using var file = new TempCheckpoint(zip);
+        using var checkpoint = TorchCheckpointFile.Open(file.Path);
+        Assert.Equal(new byte[] { 4, 5, 6 }, checkpoint.ReadAll(checkpoint.Tensors[0]));
+
+        var shortField = TestZip.Build(new ZipRecord("big/data.pkl", pickle, Zip64Extra: 16));
+        Rejected(shortField, TorchCheckpointError.ZipStructure, "ZIP64 extra field has 16 bytes, not 24");
+    }
+
+    [Fact]
+    public void AnExtraFieldRunningPastItsHeaderIsRefused()
+    {
+        var zip = TestZip.Build(new ZipRecord("big/data.pkl", TorchPickles.StateDict(), Zip64Extra: 24));
+        var central = Find(zip, CentralHeader)[0];
+        BinaryPrimitives.WriteUInt16LittleEndian(zip.AsSpan(central + 46 + "big/data.pkl".Length + 2), 25);
+        Rejected(zip, TorchCheckpointError.ZipStructure, "runs past the end of its header");
+    }
+
+    [Fact]
     public void OverlappingEntriesAreRefused()
     {
         // Stretch data/0 over the local header of the entry after it (the data area still ends before the directory).
