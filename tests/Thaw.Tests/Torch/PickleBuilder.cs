@@ -73,5 +73,12 @@ internal sealed class PickleBuilder
         return Tuple();
     }
 
+    public PickleBuilder Repeat(Action<PickleBuilder> add, int count)
+    {
+        for (var i = 0; i < count; i++)
+            add(this);
+        return this;
+    }
+
     public byte[] ToArray() => [.. _bytes];
 }

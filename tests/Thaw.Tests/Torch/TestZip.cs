@@ -3,8 +3,12 @@ using System.Text;
 
 namespace Thaw.Tests.Torch;
 
-/// <summary>A record for <see cref="TestZip"/>; <paramref name="SparseLength"/> leaves a hole of that many zero bytes instead of <paramref name="Data"/>.</summary>
-internal sealed record ZipRecord(string Name, byte[] Data, ushort Method = 0, ushort Flags = 0, long SparseLength = -1)
+/// <summary>
+/// A record for <see cref="TestZip"/>. <paramref name="SparseLength"/> leaves a hole of that many zero bytes instead of
+/// <paramref name="Data"/>; <paramref name="Zip64Extra"/> puts the central directory's sizes and offset in a ZIP64 extra
+/// field of that many bytes (24 holds all three) behind 32-bit placeholders, as writers do for entries past 4 GiB.
+/// </summary>
+internal sealed record ZipRecord(string Name, byte[] Data, ushort Method = 0, ushort Flags = 0, long SparseLength = -1, int Zip64Extra = 0)
 {
     public long Length => SparseLength >= 0 ? SparseLength : Data.Length;
 }
@@ -47,6 +51,8 @@ internal static class TestZip
             var name = Encoding.UTF8.GetBytes(records[i].Name);
             output.Write(Header(0x02014b50, 46, records[i], name, offsets[i]));
             output.Write(name);
+            if (records[i].Zip64Extra > 0)
+                output.Write(Zip64ExtraField(records[i], offsets[i]));
         }
         var end = new byte[22];
         BinaryPrimitives.WriteUInt32LittleEndian(end, 0x06054b50);
@@ -72,6 +78,25 @@ internal static class TestZip
         BinaryPrimitives.WriteUInt16LittleEndian(span[(26 + shift)..], (ushort)name.Length);
         if (shift != 0)
             BinaryPrimitives.WriteUInt32LittleEndian(span[42..], (uint)localOffset);
+        if (shift != 0 && record.Zip64Extra > 0)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(span[20..], uint.MaxValue);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[24..], uint.MaxValue);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[42..], uint.MaxValue);
+            BinaryPrimitives.WriteUInt16LittleEndian(span[30..], (ushort)(4 + record.Zip64Extra));
+        }
         return header;
+    }
+
+    /// <summary>Extra field 0x0001: uncompressed size, compressed size, local header offset (truncated to the requested length).</summary>
+    private static byte[] Zip64ExtraField(ZipRecord record, long localOffset)
+    {
+        var field = new byte[4 + 24];
+        BinaryPrimitives.WriteUInt16LittleEndian(field, 0x0001);
+        BinaryPrimitives.WriteUInt16LittleEndian(field.AsSpan(2), (ushort)record.Zip64Extra);
+        BinaryPrimitives.WriteUInt64LittleEndian(field.AsSpan(4), (ulong)record.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(field.AsSpan(12), (ulong)record.Length);
+        BinaryPrimitives.WriteUInt64LittleEndian(field.AsSpan(20), (ulong)localOffset);
+        return field[..(4 + record.Zip64Extra)];
     }
 }

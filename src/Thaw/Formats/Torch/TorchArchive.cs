@@ -18,15 +18,11 @@ internal sealed class TorchArchive
     private const string StoragePrefix = "data/";
     private const int MaxByteOrderBytes = 16;
 
-    private TorchArchive(string folder, ZipEntry pickle, Dictionary<string, ZipEntry> storages)
+    private TorchArchive(ZipEntry pickle, Dictionary<string, ZipEntry> storages)
     {
-        Folder = folder;
         Pickle = pickle;
         Storages = storages;
     }
-
-    /// <summary>The top folder, with its trailing slash.</summary>
-    public string Folder { get; }
 
     /// <summary>The data.pkl record.</summary>
     public ZipEntry Pickle { get; }
@@ -63,7 +59,7 @@ internal sealed class TorchArchive
             Fail(path, $"the archive has no '{folder}data.pkl' record; it is not a torch.save checkpoint");
         if (byteOrder is not null)
             CheckLittleEndian(file, byteOrder, path);
-        return new TorchArchive(folder, pickle, storages);
+        return new TorchArchive(pickle, storages);
     }
 
     /// <summary>Reads data.pkl whole, refusing one larger than <see cref="MaxPickleBytes"/>.</summary>

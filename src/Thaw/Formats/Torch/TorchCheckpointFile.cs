@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
 using Thaw.Formats.Torch.Pickle;
@@ -40,7 +41,7 @@ public sealed class TorchCheckpointFile : ITensorFile
     public IReadOnlyList<TensorInfo> Tensors { get; }
 
     /// <summary>Torch checkpoints carry no string metadata.</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Metadata => ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Opens and fully validates a checkpoint; throws <see cref="TorchCheckpointException"/> for any bad input.</summary>
     public static TorchCheckpointFile Open(string path)

@@ -79,12 +79,12 @@ internal sealed partial class RestrictedUnpickler
     /// <summary>BINPERSID: <c>('storage', storage class, key, location, numel)</c>. Storages are shared by key (tied weights).</summary>
     private StorageRef PersistentLoad(object? id)
     {
-        if (id is not PickleTuple { Items: ["storage", TorchGlobal { Kind: TorchGlobalKind.StorageClass } storageClass, string key, string location, var count] })
+        if (id is not PickleTuple { Items: ["storage", TorchGlobal { Kind: TorchGlobalKind.StorageClass } storageClass, string key, string, var count] })
         {
             Fail($"a persistent id must be ('storage', storage class, key, location, numel) but is {PickleValues.Describe(id)}");
             return null;
         }
-        var storage = new StorageRef(key, storageClass.DType, ExpectInt(count, "storage numel"), location);
+        var storage = new StorageRef(key, storageClass.DType, ExpectInt(count, "storage numel"));
         if (storage.ElementCount < 0)
             Fail($"storage '{key}' has a negative element count {storage.ElementCount}");
         if (_storages.TryGetValue(key, out var seen))

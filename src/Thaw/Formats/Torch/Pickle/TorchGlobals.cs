@@ -9,7 +9,7 @@ namespace Thaw.Formats.Torch.Pickle;
 /// </summary>
 internal static class TorchGlobals
 {
-    /// <summary>Modules torch blocks even when a user allow-lists them; named in the error as a likely attack.</summary>
+    /// <summary>Modules whose globals run system code (torch always blocks the first four); the error calls these a likely attack.</summary>
     private static readonly FrozenSet<string> BlockedModules = FrozenSet.ToFrozenSet(["sys", "os", "posix", "nt", "builtins", "subprocess"], StringComparer.Ordinal);
 
     private static readonly FrozenDictionary<string, TorchGlobal> Allowed = BuildAllowList();

@@ -11,7 +11,8 @@ namespace Thaw.Formats.Torch.Zip;
 /// headers, which give each entry's data offset. Only stored entries are accepted: Thaw never inflates, so a
 /// compressed entry cannot expand into a zip bomb, and stored data can be read lazily in place.
 /// System.IO.Compression.ZipArchive is not used because it does not expose where an entry's data starts, which
-/// positional, thread-safe tensor reads need.
+/// positional, thread-safe tensor reads need. CRC-32s are not verified: that would read every tensor at open time,
+/// and a corrupted value cannot make the reader go out of bounds.
 /// </summary>
 internal static class StoredZipDirectory
 {
