@@ -6,12 +6,10 @@ namespace Thaw.Tests.Safetensors;
 /// <summary>Paths of the reference fixtures and builders for small hand-made safetensors files.</summary>
 internal static class SafetensorsTestFiles
 {
-    private static readonly Lazy<string> Root = new(FindFixtures);
-
     /// <summary>tests/fixtures of this checkout.</summary>
-    public static string FixturesRoot => Root.Value;
+    public static string FixturesRoot => Fixtures.Path("");
 
-    public static string Fixture(string relativePath) => Path.Combine(FixturesRoot, relativePath);
+    public static string Fixture(string relativePath) => Fixtures.Path(relativePath);
 
     /// <summary>Every .safetensors file under tests/fixtures, as paths relative to it with '/' separators.</summary>
     public static IEnumerable<string> AllFixtureSafetensors() =>
@@ -31,15 +29,4 @@ internal static class SafetensorsTestFiles
 
     public static byte[] Build(string header, int dataLength, ulong? headerLength = null) =>
         Build(Encoding.UTF8.GetBytes(header), [.. Enumerable.Range(0, dataLength).Select(i => (byte)(i * 7 + 3))], headerLength);
-
-    private static string FindFixtures()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "fixtures");
-            if (File.Exists(Path.Combine(candidate, "inventory.json")))
-                return candidate;
-        }
-        throw new DirectoryNotFoundException($"tests/fixtures not found above {AppContext.BaseDirectory}");
-    }
 }

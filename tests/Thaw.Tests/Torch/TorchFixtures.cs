@@ -10,10 +10,9 @@ namespace Thaw.Tests.Torch;
 /// </summary>
 internal static class TorchFixtures
 {
-    private static readonly Lazy<string> Folder = new(FindFolder);
     private static readonly Lazy<JsonDocument> Expected = new(() => JsonDocument.Parse(File.ReadAllText(Path("expected.json"))));
 
-    public static string Path(string file) => System.IO.Path.Combine(Folder.Value, file);
+    public static string Path(string file) => Fixtures.Path(System.IO.Path.Combine("torch", file));
 
     public sealed record ExpectedTensor(string Name, DType DType, ImmutableArray<long> Shape, byte[] Bytes);
 
@@ -30,16 +29,5 @@ internal static class TorchFixtures
             var shape = t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToImmutableArray();
             return new ExpectedTensor(name, dtype.Value, shape, Convert.FromHexString(t.GetProperty("hex").GetString()!));
         }).ToList();
-    }
-
-    private static string FindFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = System.IO.Path.Combine(dir.FullName, "tests", "fixtures", "torch");
-            if (Directory.Exists(candidate))
-                return candidate;
-        }
-        throw new DirectoryNotFoundException($"tests/fixtures/torch not found above {AppContext.BaseDirectory}");
     }
 }
