@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Thaw.Cli.Commands;
 
 namespace Thaw.Cli;
@@ -10,8 +11,11 @@ internal static class ThawCommand
 
     public static int Run(string[] args, CliContext context)
     {
-        var root = new RootCommand("Thaw: dequantize, merge and export QLoRA fine-tunes on CPU, exactly and in bounded memory.")
+        // A plain root named "thaw": RootCommand would take its name from the assembly (Thaw.Cli).
+        var root = new Command("thaw", "Thaw: dequantize, merge and export QLoRA fine-tunes on CPU, exactly and in bounded memory.")
         {
+            new HelpOption(),
+            new VersionOption(),
             InspectCommand.Create(context),
         };
         var parsed = root.Parse(args);
