@@ -17,6 +17,7 @@ internal static class ThawCommand
             new HelpOption(),
             new VersionOption(),
             InspectCommand.Create(context),
+            DequantizeCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -34,6 +35,11 @@ internal static class ThawCommand
         catch (ThawException e)
         {
             context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("error: interrupted; nothing was written and any existing output is unchanged");
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
