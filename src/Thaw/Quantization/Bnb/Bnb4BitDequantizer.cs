@@ -52,7 +52,7 @@ public static class Bnb4BitDequantizer
         ConversionGuard.CheckNoOverlap(packed, destination);
         ConversionGuard.CheckNoOverlap(MemoryMarshal.AsBytes(absmax), destination);
 
-        var range = new Range(start, count, blocksize, size);
+        var range = new ElementRange(start, count, blocksize, size);
         if (width == SimdWidth.Scalar)
             DecodeScalar(code, range, packed, absmax, dtype, destination);
         else
@@ -67,7 +67,7 @@ public static class Bnb4BitDequantizer
     };
 
     /// <summary>The elements being decoded and where their inputs begin (packed byte start/2, block start/blocksize).</summary>
-    private readonly record struct Range(long Start, int Count, int Blocksize, int Size)
+    private readonly record struct ElementRange(long Start, int Count, int Blocksize, int Size)
     {
         public long End => Start + Count;
 
@@ -83,7 +83,7 @@ public static class Bnb4BitDequantizer
     }
 
     // The reference: each element computed on its own, as the formula says.
-    private static void DecodeScalar(ReadOnlySpan<float> code, Range range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination)
+    private static void DecodeScalar(ReadOnlySpan<float> code, ElementRange range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination)
     {
         var floats = MemoryMarshal.Cast<byte, float>(destination);
         var halves = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -113,7 +113,7 @@ public static class Bnb4BitDequantizer
     }
 
     private static void DecodeByTables(
-        ReadOnlySpan<float> code, Range range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination, SimdWidth width)
+        ReadOnlySpan<float> code, ElementRange range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination, SimdWidth width)
     {
         Span<float> products = stackalloc float[BlockTables.ProductsLength];
         Span<ushort> halves = stackalloc ushort[BlockTables.ProductsLength];
@@ -143,7 +143,7 @@ public static class Bnb4BitDequantizer
     }
 
     /// <summary>Decodes the part of block <paramref name="b"/> of a run that lies in the range.</summary>
-    private static void DecodeBlock(Range range, long runStart, int b, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
+    private static void DecodeBlock(ElementRange range, long runStart, int b, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
     {
         var blockStart = runStart + (long)b * range.Blocksize;
         var tableBytes = Bnb4BitCodes.Count * range.Size;
@@ -152,7 +152,7 @@ public static class Bnb4BitDequantizer
             values.Slice(b * tableBytes, tableBytes), destination, width);
     }
 
-    private static void ExpandWholeBlocks(Range range, long first, int blocks, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
+    private static void ExpandWholeBlocks(ElementRange range, long first, int blocks, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
     {
         var blockBytes = range.Blocksize / 2;
         var input = packed.Slice((int)(first / 2 - range.FirstByte), blocks * blockBytes);
@@ -162,7 +162,7 @@ public static class Bnb4BitDequantizer
 
     /// <summary>Decodes elements [from, to) of one block: whole packed bytes by vectors, a lone nibble at either end alone.</summary>
     private static void DecodeSegment(
-        Range range, long from, long to, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
+        ElementRange range, long from, long to, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
     {
         var size = range.Size;
         if ((from & 1) != 0)
@@ -194,6 +194,6 @@ public static class Bnb4BitDequantizer
             NibbleExpansion.Expand32(ref src, ref Unsafe.As<byte, uint>(ref dst), ref Unsafe.As<byte, uint>(ref table), blocks, blockBytes, width);
     }
 
-    private static void CopyValue(Range range, long element, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination) =>
+    private static void CopyValue(ElementRange range, long element, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination) =>
         values.Slice(range.Code(packed, element) * range.Size, range.Size).CopyTo(destination[((int)(element - range.Start) * range.Size)..]);
 }
