@@ -1,3 +1,11 @@
 using BenchmarkDotNet.Running;
+using Thaw.Benchmarks.Synthetic;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// `synth SHAPE DIR` writes a synthetic model for bench/e2e; anything else runs the BenchmarkDotNet kernels.
+if (args is ["synth", var shape, var folder])
+{
+    SyntheticLlama.Write(folder, SyntheticLlama.Shapes[shape]);
+    return 0;
+}
+BenchmarkSwitcher.FromAssembly(typeof(SyntheticLlama).Assembly).Run(args);
+return 0;

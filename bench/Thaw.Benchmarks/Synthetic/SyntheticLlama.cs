@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using Thaw.Formats.Safetensors;
+using Thaw.Tensors;
+
+namespace Thaw.Benchmarks.Synthetic;
+
+/// <summary>
+/// Writes a Llama-shaped bf16 model folder with random weights (config.json + sharded safetensors), streaming,
+/// for the end-to-end benchmarks. Values are uniform in ±0.05 (norms near 1), enough to exercise every code path;
+/// they are not meant to be a model anyone runs.
+/// </summary>
+internal static class SyntheticLlama
+{
+    public sealed record Shape(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int Vocab);
+
+    public static readonly IReadOnlyDictionary<string, Shape> Shapes = new Dictionary<string, Shape>
+    {
+        ["tiny"] = new(256, 688, 2, 8, 4, 1024),
+        ["1b"] = new(2048, 5632, 22, 32, 4, 32000),
+        ["7b"] = new(4096, 11008, 32, 32, 32, 32000),
+    };
+
+    public static void Write(string folder, Shape shape)
+    {
+        Directory.CreateDirectory(folder);
+        var tensors = TensorsInStateDictOrder(shape);
+        var plan = ShardPlan.Create(tensors, 5_000_000_000);
+        foreach (var shard in plan.Shards)
+        {
+            var fileName = plan.IsSharded ? shard.FileName : ShardPlan.SingleFileName;
+            using var writer = SafetensorsWriter.Create(Path.Combine(folder, fileName), shard.Tensors, overwrite: true);
+            foreach (var tensor in shard.Tensors)
+                Fill(writer, tensor);
+            writer.Complete();
+        }
+        if (plan.IsSharded)
+            plan.CreateIndex(tensors.Sum(t => t.ElementCount)).Save(Path.Combine(folder, SafetensorsIndex.FileName), overwrite: true);
+        File.WriteAllText(Path.Combine(folder, "config.json"), Config(shape).ToJsonString(new() { WriteIndented = true }));
+    }
+
+    private static List<TensorInfo> TensorsInStateDictOrder(Shape s)
+    {
+        var headDim = s.Hidden / s.Heads;
+        var list = new List<TensorInfo> { Info("model.embed_tokens.weight", s.Vocab, s.Hidden) };
+        for (var i = 0; i < s.Layers; i++)
+        {
+            var p = $"model.layers.{i}.";
+            list.Add(Info(p + "self_attn.q_proj.weight", s.Hidden, s.Hidden));
+            list.Add(Info(p + "self_attn.k_proj.weight", s.KvHeads * headDim, s.Hidden));
+            list.Add(Info(p + "self_attn.v_proj.weight", s.KvHeads * headDim, s.Hidden));
+            list.Add(Info(p + "self_attn.o_proj.weight", s.Hidden, s.Hidden));
+            list.Add(Info(p + "mlp.gate_proj.weight", s.Intermediate, s.Hidden));
+            list.Add(Info(p + "mlp.up_proj.weight", s.Intermediate, s.Hidden));
+            list.Add(Info(p + "mlp.down_proj.weight", s.Hidden, s.Intermediate));
+            list.Add(Info(p + "input_layernorm.weight", s.Hidden));
+            list.Add(Info(p + "post_attention_layernorm.weight", s.Hidden));
+        }
+        list.Add(Info("model.norm.weight", s.Hidden));
+        list.Add(Info("lm_head.weight", s.Vocab, s.Hidden));
+        return list;
+    }
+
+    private static TensorInfo Info(string name, params long[] shape) =>
+        new(name, DType.BF16, [.. shape], TensorInfo.TryComputeByteLength(DType.BF16, shape)!.Value);
+
+    private static void Fill(SafetensorsWriter writer, TensorInfo tensor)
+    {
+        const int ChunkElements = 1 << 20;
+        var isNorm = tensor.Shape.Length == 1;
+        var random = new Random(tensor.Name.GetHashCode(StringComparison.Ordinal));
+        var values = new float[ChunkElements];
+        var bits = new ushort[ChunkElements];
+        for (long done = 0; done < tensor.ElementCount;)
+        {
+            var n = (int)Math.Min(ChunkElements, tensor.ElementCount - done);
+            for (var i = 0; i < n; i++)
+                values[i] = (isNorm ? 1f : 0f) + (float)(random.NextDouble() - 0.5) * 0.1f;
+            FloatConversions.SingleToBFloat16(values.AsSpan(0, n), bits.AsSpan(0, n));
+            writer.Write(tensor, done * 2, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits.AsSpan(0, n)));
+            done += n;
+        }
+    }
+
+    private static JsonObject Config(Shape s) => new()
+    {
+        ["architectures"] = new JsonArray("LlamaForCausalLM"),
+        ["model_type"] = "llama",
+        ["hidden_size"] = s.Hidden,
+        ["intermediate_size"] = s.Intermediate,
+        ["num_hidden_layers"] = s.Layers,
+        ["num_attention_heads"] = s.Heads,
+        ["num_key_value_heads"] = s.KvHeads,
+        ["vocab_size"] = s.Vocab,
+        ["max_position_embeddings"] = 4096,
+        ["rms_norm_eps"] = 1e-5,
+        ["tie_word_embeddings"] = false,
+        ["torch_dtype"] = "bfloat16",
+        ["bos_token_id"] = 1,
+        ["eos_token_id"] = 2,
+        ["comment"] = "synthetic random weights written by Thaw.Benchmarks for end-to-end timing",
+    };
+}
