@@ -14,14 +14,12 @@ namespace Thaw.Quantization.Bnb;
 /// </summary>
 public static class Bnb4BitQuantizer
 {
-    // dQuantizeNF4: the float32 midpoints of adjacent NF4 values; code = number of thresholds s is strictly above.
-    private static ReadOnlySpan<float> Nf4Thresholds =>
-    [
-        -0.8480964004993439f, -0.6106329262256622f, -0.4599952697753906f, -0.33967943489551544f,
-        -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
-        0.1202552504837513f, 0.2035212516784668f, 0.2920137718319893f, 0.3893125355243683f,
-        0.5016634166240692f, 0.6427869200706482f, 0.8614784181118011f,
-    ];
+    // dQuantizeNF4: the float32 midpoints of adjacent NF4 values (f32(v[i] + v[i+1]) / 2); code = number of thresholds
+    // s is strictly above. Given as bit patterns: kernels.cu writes them as decimals of the double midpoints, four of
+    // which lie exactly on a float32 tie, so rounding the decimal text directly would pick the neighbouring float.
+    private static readonly float[] Nf4Thresholds = FromBits(
+        0xbf591cd8, 0xbf1c5270, 0xbeeb8480, 0xbeadea76, 0xbe703cec, 0xbe0d38bc, 0xbd3a7871, 0x3d22faff,
+        0x3df64862, 0x3e5067e0, 0x3e9582d4, 0x3ec753f9, 0x3f006d04, 0x3f248daf, 0x3f5c89da);
 
     // dQuantizeFP4: the kernel's literals on |s| (several are not the exact midpoints; these are what it compares).
     // The number of literals |s| is strictly above ranks the magnitudes 0, 1/192, 1/6, 1/4, 1/3, 1/2, 2/3, 1, whose
@@ -30,6 +28,14 @@ public static class Bnb4BitQuantizer
         [0.00260417f, 0.0859375f, 0.20833333f, 0.29166667f, 0.4166667f, 0.583333f, 0.8333333f];
 
     private const int Fp4SignBit = 8;
+
+    private static float[] FromBits(params ReadOnlySpan<uint> bits)
+    {
+        var values = new float[bits.Length];
+        for (var i = 0; i < bits.Length; i++)
+            values[i] = BitConverter.UInt32BitsToSingle(bits[i]);
+        return values;
+    }
 
     /// <summary>Number of absmax blocks of a weight of <paramref name="elementCount"/> elements.</summary>
     public static long BlockCount(long elementCount, int blocksize)
