@@ -13,6 +13,7 @@ internal static class ThawCommand
         var root = new RootCommand("Thaw: dequantize, merge and export QLoRA fine-tunes on CPU, exactly and in bounded memory.")
         {
             InspectCommand.Create(context),
+            DequantizeCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -30,6 +31,11 @@ internal static class ThawCommand
         catch (ThawException e)
         {
             context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("error: interrupted; nothing was written and any existing output is unchanged");
             return ExitCodes.Failed;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

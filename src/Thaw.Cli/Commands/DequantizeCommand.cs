@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Thaw.Cli.Rendering;
+using Thaw.IO;
+using Thaw.Models;
+using Thaw.Pipeline;
+using Thaw.Pipeline.Dequantization;
+using Thaw.Pipeline.HfFolder;
+using Thaw.Tensors;
+
+namespace Thaw.Cli.Commands;
+
+/// <summary><c>thaw dequantize BASE --out DIR [--dtype bf16|f16|f32] [--max-shard-size 5GB] [--max-memory SIZE] [--threads N] [--force]</c>.</summary>
+internal static class DequantizeCommand
+{
+    private static readonly Dictionary<string, DType> DTypeNames = new(StringComparer.Ordinal)
+    {
+        ["bf16"] = DType.BF16,
+        ["f16"] = DType.F16,
+        ["f32"] = DType.F32,
+    };
+
+    public static Command Create(CliContext context)
+    {
+        var model = new Argument<string>("BASE")
+        {
+            Description = "Quantized model folder, hub id (org/name[@revision], local HF cache only) or .safetensors file.",
+        };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder (created; must not exist unless --force).", Required = true, HelpName = "DIR" };
+        var dtype = new Option<string?>("--dtype")
+        {
+            Description = "Output dtype. Default: the dtype the model's tensors share (quant-state dtype for 4-bit weights), else config.json's, else bf16; only quantized weights change. With --dtype every floating-point tensor is written in it.",
+        };
+        dtype.AcceptOnlyFromAmong([.. DTypeNames.Keys]);
+        var maxShardSize = SizeOptions.Size("--max-shard-size", PipelineOptions.DefaultMaxShardSize, "Most tensor bytes per safetensors file (default 5GB).");
+        var maxMemory = SizeOptions.Size("--max-memory", PipelineOptions.DefaultMaxMemory, "Most memory for chunk buffers in flight (default 256MiB).");
+        var threads = SizeOptions.Threads();
+        var force = new Option<bool>("--force") { Description = "Replace an existing output folder (only once the new one is complete)." };
+        var json = CommonOptions.Json();
+        var quiet = CommonOptions.Quiet();
+        var command = new Command("dequantize", "Decode a bitsandbytes 4-bit/8-bit model to a plain bf16/f16/f32 safetensors model folder.")
+        {
+            model, output, dtype, maxShardSize, maxMemory, threads, force, json, quiet,
+        };
+        command.SetAction(result =>
+        {
+            var options = new PipelineOptions
+            {
+                MaxShardSize = result.GetValue(maxShardSize),
+                MaxMemory = result.GetValue(maxMemory),
+                Threads = result.GetValue(threads),
+                Force = result.GetValue(force),
+            };
+            var requested = result.GetValue(dtype) is { } name ? DTypeNames[name] : (DType?)null;
+            using var opened = HfModel.Open(result.GetValue(model)!);
+            var outputDType = Dequantizer.OutputDType(opened, requested);
+            var plan = Dequantizer.Plan(opened, result.GetValue(output)!, requested, options);
+            var quietRun = result.GetValue(quiet);
+            var summary = ProgressDisplay.Run(context, quietRun, "dequantize",
+                (progress, cancellation) => HfFolderOutput.Write(plan, progress, cancellation));
+            if (result.GetValue(json))
+                context.Out.WriteLine(RunSummaryJson.Serialize(summary, outputDType));
+            else if (!quietRun)
+                context.Out.WriteLine($"wrote {summary.Path}: {summary.TensorCount} tensors ({DTypes.TorchName(outputDType)}), {ByteSize.Format(summary.OutputBytes)} in {summary.Files.Count} files, {summary.Elapsed.TotalSeconds:0.0} s");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

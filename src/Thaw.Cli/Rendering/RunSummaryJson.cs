@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Thaw.Pipeline.HfFolder;
+using Thaw.Tensors;
+
+namespace Thaw.Cli.Rendering;
+
+/// <summary>The --json result of a command that writes a model folder.</summary>
+internal static class RunSummaryJson
+{
+    public static string Serialize(OutputSummary summary, DType dtype)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("output", summary.Path);
+            json.WriteString("dtype", DTypes.TorchName(dtype));
+            json.WriteStartArray("files");
+            foreach (var file in summary.Files)
+                json.WriteStringValue(file);
+            json.WriteEndArray();
+            json.WriteNumber("tensors", summary.TensorCount);
+            json.WriteNumber("tensor_bytes", summary.TensorBytes);
+            json.WriteNumber("bytes", summary.OutputBytes);
+            json.WriteNumber("seconds", Math.Round(summary.Elapsed.TotalSeconds, 3));
+            using (var process = Process.GetCurrentProcess())
+                json.WriteNumber("peak_rss_bytes", process.PeakWorkingSet64);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
