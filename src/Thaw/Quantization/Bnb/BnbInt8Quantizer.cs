@@ -10,19 +10,16 @@ namespace Thaw.Quantization.Bnb;
 public static class BnbInt8Quantizer
 {
     /// <summary>
-    /// Quantizes one row of a weight (its values as float32) into <paramref name="codes"/> and returns the row's SCB.
+    /// The SCB of one row of a weight (its values as float32): the largest magnitude after rounding to float16.
     /// <paramref name="tensorName"/> and <paramref name="row"/> name the place in errors.
     /// </summary>
     /// <exception cref="BnbQuantizeException">A value is NaN or infinite, or outside the float16 range.</exception>
-    public static float QuantizeRow(ReadOnlySpan<float> values, Span<sbyte> codes, string? tensorName = null, long row = 0)
+    public static float RowScale(ReadOnlySpan<float> values, string? tensorName = null, long row = 0)
     {
-        if (codes.Length != values.Length)
-            throw new ArgumentException($"codes holds {codes.Length} values; the row has {values.Length}", nameof(codes));
-
         var max = 0f;
         for (var i = 0; i < values.Length; i++)
         {
-            var half = FloatConversions.HalfBitsToSingle(FloatConversions.SingleToHalfBits(values[i]));
+            var half = ToHalf(values[i]);
             if (!float.IsFinite(half))
             {
                 BnbQuantizeException.Throw(BnbQuantizeError.NonFiniteValue, null, tensorName,
@@ -30,18 +27,27 @@ public static class BnbInt8Quantizer
             }
             max = MathF.Max(max, MathF.Abs(half));
         }
+        return max;
+    }
 
+    /// <summary>Quantizes one row into <paramref name="codes"/> and returns its SCB (see <see cref="RowScale"/>).</summary>
+    /// <exception cref="BnbQuantizeException">A value is NaN or infinite, or outside the float16 range.</exception>
+    public static float QuantizeRow(ReadOnlySpan<float> values, Span<sbyte> codes, string? tensorName = null, long row = 0)
+    {
+        if (codes.Length != values.Length)
+            throw new ArgumentException($"codes holds {codes.Length} values; the row has {values.Length}", nameof(codes));
+        var max = RowScale(values, tensorName, row);
         if (max == 0f)
         {
+            // The kernel's 0 × (127 / 0) is NaN, stored as 0.
             codes.Clear();
             return 0f;
         }
         var scale = 127f / max;
         for (var i = 0; i < values.Length; i++)
-        {
-            var half = FloatConversions.HalfBitsToSingle(FloatConversions.SingleToHalfBits(values[i]));
-            codes[i] = (sbyte)MathF.Round(half * scale, MidpointRounding.ToEven);
-        }
+            codes[i] = (sbyte)MathF.Round(ToHalf(values[i]) * scale, MidpointRounding.ToEven);
         return max;
     }
+
+    private static float ToHalf(float value) => FloatConversions.HalfBitsToSingle(FloatConversions.SingleToHalfBits(value));
 }
