@@ -31,9 +31,9 @@ internal static class DequantizeCommand
             Description = "Output dtype. Default: the dtype the model's tensors share (quant-state dtype for 4-bit weights), else config.json's, else bf16; only quantized weights change. With --dtype every floating-point tensor is written in it.",
         };
         dtype.AcceptOnlyFromAmong([.. DTypeNames.Keys]);
-        var maxShardSize = SizeOptions.Size("--max-shard-size", PipelineOptions.DefaultMaxShardSize, "Most tensor bytes per safetensors file (default 5GB).");
-        var maxMemory = SizeOptions.Size("--max-memory", PipelineOptions.DefaultMaxMemory, "Most memory for chunk buffers in flight (default 256MiB).");
-        var threads = SizeOptions.Threads();
+        var maxShardSize = ResourceOptions.Size("--max-shard-size", "Most tensor bytes per safetensors file (default 5GB).");
+        var maxMemory = ResourceOptions.Size("--max-memory", "Most memory for chunk buffers in flight (default 256MiB).");
+        var threads = ResourceOptions.Threads();
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder (only once the new one is complete)." };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
@@ -45,9 +45,9 @@ internal static class DequantizeCommand
         {
             var options = new PipelineOptions
             {
-                MaxShardSize = result.GetValue(maxShardSize),
-                MaxMemory = result.GetValue(maxMemory),
-                Threads = result.GetValue(threads),
+                MaxShardSize = result.ValueOr(maxShardSize, PipelineOptions.DefaultMaxShardSize),
+                MaxMemory = result.ValueOr(maxMemory, PipelineOptions.DefaultMaxMemory),
+                Threads = result.ValueOr(threads, Environment.ProcessorCount),
                 Force = result.GetValue(force),
             };
             var requested = result.GetValue(dtype) is { } name ? DTypeNames[name] : (DType?)null;

@@ -50,4 +50,13 @@ public enum BnbError
 
     /// <summary>A stored tensor's dtype or size does not match what the quant state implies.</summary>
     BadTensorLayout,
+
+    /// <summary>A stored quant_map is not the 16 finite values of bitsandbytes' table for its quant_type.</summary>
+    BadQuantMap,
+
+    /// <summary>A stored absmax, nested_absmax, nested_quant_map or SCB value is NaN or infinite.</summary>
+    NonFiniteValue,
+
+    /// <summary>An LLM.int8 weight_format other than 0 (row-major): a GPU tile layout.</summary>
+    UnsupportedWeightFormat,
 }
