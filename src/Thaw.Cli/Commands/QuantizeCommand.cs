@@ -29,22 +29,29 @@ internal static class QuantizeCommand
             Description = "nf4 or fp4 (bitsandbytes Linear4bit) or int8 (LLM.int8). Default: nf4.",
             DefaultValueFactory = _ => "nf4",
         };
+        type.AcceptOnlyFromAmong("nf4", "fp4", "int8");
         var blocksize = new Option<int?>("--blocksize") { Description = "Elements per 4-bit absmax block: 32, 64 (default), 128, ..., 4096.", HelpName = "N" };
+        blocksize.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } value && !BnbQuantState.ValidBlocksizes.Contains(value))
+                result.AddError($"--blocksize {value} is not one bitsandbytes supports; use one of {string.Join(", ", BnbQuantState.ValidBlocksizes)}");
+        });
         var doubleQuant = new Option<bool>("--double-quant") { Description = "Quantize the block maxima too (bnb_4bit_use_double_quant)." };
         var computeDType = new Option<string?>("--compute-dtype")
         {
             Description = "bnb_4bit_compute_dtype recorded in config.json: bf16, f16 or f32 (default f32, as in transformers).",
             HelpName = "DTYPE",
         };
+        computeDType.AcceptOnlyFromAmong("bf16", "f16", "f32");
         var skip = new Option<string[]>("--skip")
         {
             Description = "Keep a module unquantized (repeatable): 'lm_head', 'mlp.down_proj' (every layer), 'model.layers.0' (a whole layer).",
             HelpName = "MODULE",
             AllowMultipleArgumentsPerToken = true,
         };
-        var maxShardSize = SizeOptions.Size("--max-shard-size", PipelineOptions.DefaultMaxShardSize, "Most tensor bytes per safetensors file (default 5GB).");
-        var maxMemory = SizeOptions.Size("--max-memory", PipelineOptions.DefaultMaxMemory, "Most memory for chunk buffers in flight (default 256MiB).");
-        var threads = SizeOptions.Threads();
+        var maxShardSize = ResourceOptions.Size("--max-shard-size", "Most tensor bytes per safetensors file (default 5GB).");
+        var maxMemory = ResourceOptions.Size("--max-memory", "Most memory for chunk buffers in flight (default 256MiB).");
+        var threads = ResourceOptions.Threads();
         var force = new Option<bool>("--force") { Description = "Replace an existing output folder (only once the new one is complete)." };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
@@ -52,14 +59,18 @@ internal static class QuantizeCommand
         {
             model, output, type, blocksize, doubleQuant, computeDType, skip, maxShardSize, maxMemory, threads, force, json, quiet,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(type) != "int8")
+                return;
+            if (result.GetValue(blocksize) is not null)
+                result.AddError("--blocksize applies to 4-bit types only; LLM.int8 scales each row by its own maximum");
+            if (result.GetValue(doubleQuant))
+                result.AddError("--double-quant applies to 4-bit types only; use --type nf4 or fp4");
+        });
         command.SetAction(result =>
         {
             var format = BnbQuantizationSettings.ParseFormat(result.GetValue(type)!);
-            if (format == BnbQuantizeFormat.Int8 && result.GetValue(blocksize) is not null)
-            {
-                throw new BnbQuantizeException(BnbQuantizeError.IncompatibleOptions, null, null,
-                    "--blocksize applies to 4-bit weights only; LLM.int8 scales each row by its own maximum");
-            }
             var settings = new BnbQuantizationSettings
             {
                 Format = format,
@@ -70,9 +81,9 @@ internal static class QuantizeCommand
             };
             var options = new PipelineOptions
             {
-                MaxShardSize = result.GetValue(maxShardSize),
-                MaxMemory = result.GetValue(maxMemory),
-                Threads = result.GetValue(threads),
+                MaxShardSize = result.ValueOr(maxShardSize, PipelineOptions.DefaultMaxShardSize),
+                MaxMemory = result.ValueOr(maxMemory, PipelineOptions.DefaultMaxMemory),
+                Threads = result.ValueOr(threads, Environment.ProcessorCount),
                 Force = result.GetValue(force),
             };
             using var opened = HfModel.Open(result.GetValue(model)!);

@@ -13,7 +13,7 @@ namespace Thaw.Quantization.Bnb;
 internal sealed class Bnb4BitBlockStatistics
 {
     /// <summary>Values read at a time while computing the maxima (a multiple of every blocksize).</summary>
-    public const int ReadElements = 1 << 20;
+    public const int ReadElements = 1 << 16;
 
     private readonly ITensorRowSource _source;
     private readonly int _blocksize;
