@@ -61,7 +61,8 @@ internal static class QuantizeCommand
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(type) != "int8")
+            // Read the token: the value of a bad --type cannot be converted (its own error is reported).
+            if (result.GetResult(type)?.Tokens is not [{ Value: "int8" }])
                 return;
             if (result.GetValue(blocksize) is not null)
                 result.AddError("--blocksize applies to 4-bit types only; LLM.int8 scales each row by its own maximum");

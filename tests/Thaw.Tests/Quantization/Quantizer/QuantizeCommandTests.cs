@@ -18,6 +18,8 @@ public class QuantizeCommandTests
         Assert.Equal("", run.Out);
 
         AssertSameTensors(ModelFixtures.A2Nf4, output, codesMayDiffer: false);
+        // Same header layout and tensor order too: the whole file is the one bitsandbytes + transformers wrote.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(ModelFixtures.A2Nf4, "model.safetensors")), File.ReadAllBytes(Path.Combine(output, "model.safetensors")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(ModelFixtures.A2Nf4, "config.json")), File.ReadAllBytes(Path.Combine(output, "config.json")));
         foreach (var copied in new[] { "generation_config.json", "tokenizer.json", "tokenizer_config.json" })
             Assert.Equal(File.ReadAllBytes(Path.Combine(ModelFixtures.A1, copied)), File.ReadAllBytes(Path.Combine(output, copied)));
