@@ -47,7 +47,6 @@ internal static class QuantizeCommand
         {
             Description = "Keep a module unquantized (repeatable): 'lm_head', 'mlp.down_proj' (every layer), 'model.layers.0' (a whole layer).",
             HelpName = "MODULE",
-            AllowMultipleArgumentsPerToken = true,
         };
         var maxShardSize = ResourceOptions.Size("--max-shard-size", "Most tensor bytes per safetensors file (default 5GB).");
         var maxMemory = ResourceOptions.Size("--max-memory", "Most memory for chunk buffers in flight (default 256MiB).");
