@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 using Thaw.IO;
 using Thaw.Pipeline;
@@ -8,7 +9,7 @@ namespace Thaw.Cli.Rendering;
 
 /// <summary>
 /// Shows a pipeline run's progress on stderr: a live bar (tensors, bytes, ETA) on a terminal, a plain line every
-/// few seconds and at the end otherwise, nothing with --quiet. Ctrl+C cancels the run (which then leaves nothing).
+/// few seconds and at the end otherwise, nothing with --quiet. Ctrl+C (SIGINT) or SIGTERM cancels the run, which then leaves nothing.
 /// </summary>
 internal static class ProgressDisplay
 {
@@ -17,31 +18,27 @@ internal static class ProgressDisplay
     public static T Run<T>(CliContext context, bool quiet, string label, Func<IProgress<PipelineProgress>?, CancellationToken, T> run)
     {
         using var cancellation = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        // Ctrl+C and kill: cancel the run so that it removes its temporary output, instead of dying mid-write.
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+        void Cancel(PosixSignalContext signal)
         {
-            e.Cancel = true;
+            signal.Cancel = true;
             cancellation.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            if (quiet)
-                return run(null, cancellation.Token);
-            if (!context.ErrorIsTerminal)
-                return run(new PlainLines(context.Error, label), cancellation.Token);
-            return Consoles.For(context.Error, isTerminal: true).Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
-                    new DownloadedColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(progressContext =>
-                {
-                    var task = progressContext.AddTask(label, maxValue: 1);
-                    return run(new Bar(task, label), cancellation.Token);
-                });
         }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+
+        if (quiet)
+            return run(null, cancellation.Token);
+        if (!context.ErrorIsTerminal)
+            return run(new PlainLines(context.Error, label), cancellation.Token);
+        return Consoles.For(context.Error, isTerminal: true).Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new DownloadedColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(progressContext =>
+            {
+                var task = progressContext.AddTask(label, maxValue: 1);
+                return run(new Bar(task, label), cancellation.Token);
+            });
     }
 
     private static string Tensors(PipelineProgress p) => string.Create(CultureInfo.InvariantCulture, $"{p.TensorsDone}/{p.TensorCount} tensors");

@@ -131,7 +131,7 @@ public sealed class PipelinePlan
             text.AppendLine(inv, $"  {shard.FileName}  {shard.Tensors.Count} tensors, {ByteSize.Format(layout.FileLength)}");
         foreach (var file in CompanionFiles)
             text.AppendLine(inv, $"  {file.Name}  {ByteSize.Format(file.Length)}{(file.SourcePath is null ? "" : "  (copied)")}");
-        text.AppendLine(inv, $"memory: at most {ByteSize.Format(MemoryBound)} of chunk buffers in flight ({Options.Threads} threads, limit {ByteSize.Format(Options.MaxMemory)})");
+        text.AppendLine(inv, $"memory: at most {ByteSize.Format(MemoryBound)} of chunk buffers in flight ({Options.Threads} threads, limit {ByteSize.Format(Options.MaxMemory)}, {Tensors.Sum(t => t.ChunkCount):N0} chunks)");
         var free = FreeBytes is { } bytes
             ? $"{ByteSize.Format(bytes)} free, {ByteSize.Format(RequiredFreeBytes)} needed{(bytes < RequiredFreeBytes ? " (NOT ENOUGH)" : "")}"
             : "free space unknown";

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Thaw.Formats;
+using Thaw.Formats.Safetensors;
 using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Cli;
@@ -28,6 +30,26 @@ public sealed class DequantizeCommandTests : IDisposable
         Assert.Equal(files.Sum(f => new FileInfo(Path.Combine(output, f)).Length), root.GetProperty("bytes").GetInt64());
         Assert.True(root.GetProperty("seconds").GetDouble() >= 0);
         Assert.True(root.GetProperty("peak_rss_bytes").GetInt64() > 0);
+    }
+
+    [Fact]
+    public void Nf4ModelDequantizesToTheBitsandbytesReference()
+    {
+        var output = _temp.File("out");
+        var run = CliRun.Of("dequantize", Fixtures.Path("A2-llama-nf4-dq"), "--out", output, "--dtype", "bf16", "--json");
+        Assert.Equal(0, run.ExitCode);
+        using var doc = JsonDocument.Parse(run.Out);
+        Assert.Equal("bfloat16", doc.RootElement.GetProperty("dtype").GetString());
+        Assert.Equal(21, doc.RootElement.GetProperty("tensors").GetInt32());
+
+        using var result = SafetensorsFile.Open(Path.Combine(output, "model.safetensors"));
+        using var reference = SafetensorsFile.Open(Fixtures.Path("A2-llama-nf4-dq.dequant-reference.safetensors"));
+        foreach (var expected in reference.Tensors.Where(t => t.Name.EndsWith(".weight", StringComparison.Ordinal)))
+        {
+            Assert.True(result.TryGetTensor(expected.Name, out var actual));
+            Assert.Equal(reference.ReadAll(expected), result.ReadAll(actual));
+        }
+        Assert.Equal(File.ReadAllBytes(Fixtures.Path("A1-llama-bf16/config.json")), File.ReadAllBytes(Path.Combine(output, "config.json")));
     }
 
     [Fact]

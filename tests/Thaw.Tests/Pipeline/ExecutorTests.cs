@@ -128,6 +128,7 @@ public sealed class ExecutorTests : IDisposable
         Assert.Contains("model-00001-of-00002.safetensors", text, StringComparison.Ordinal);
         Assert.Contains(SafetensorsIndex.FileName, text, StringComparison.Ordinal);
         Assert.Contains("2 threads", text, StringComparison.Ordinal);
+        Assert.Contains("2 chunks", text, StringComparison.Ordinal);
         Assert.Contains("  b  [100, 10]  test pattern  -> model-00002-of-00002.safetensors", text, StringComparison.Ordinal);
         Assert.DoesNotContain("NOT ENOUGH", text, StringComparison.Ordinal);
         Assert.Equal(2000, plan.TensorBytes);

@@ -68,8 +68,13 @@ public static class Dequantizer
     {
         switch (tensor)
         {
+            // An int8 weight without its SCB is LLM.int8 codes that cannot be decoded; the row source refuses it
+            // rather than letting the codes pass as weights.
+            case PlainTensor { DType: DType.I8 } plain when plain.Name.EndsWith(".weight", StringComparison.Ordinal):
+                TensorRowSources.For(plain);
+                return Copy(plain);
             case PlainTensor plain when !castPlain || plain.DType == dtype || !DTypes.IsConvertibleFloat(plain.DType):
-                return new OutputTensor(plain.Name, plain.DType, plain.Shape, new CopyProducer(plain.Stored));
+                return Copy(plain);
             case PlainTensor plain:
                 return Cast(plain, dtype, $"cast {DTypes.SafetensorsName(plain.DType)} → {DTypes.SafetensorsName(dtype)}");
             case Bnb4BitTensor fourBit:
@@ -80,6 +85,8 @@ public static class Dequantizer
                 return Cast(tensor, dtype, $"dequantize {tensor.Kind} → {DTypes.SafetensorsName(dtype)}");
         }
     }
+
+    private static OutputTensor Copy(PlainTensor plain) => new(plain.Name, plain.DType, plain.Shape, new CopyProducer(plain.Stored));
 
     private static OutputTensor Cast(ModelTensor tensor, DType dtype, string description) =>
         new(tensor.Name, dtype, tensor.Shape, new CastProducer(TensorRowSources.For(tensor), dtype, description));

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Thaw.Tensors;
 
@@ -51,7 +52,7 @@ public static class Bnb4BitDequantizer
         ConversionGuard.CheckNoOverlap(packed, destination);
         ConversionGuard.CheckNoOverlap(MemoryMarshal.AsBytes(absmax), destination);
 
-        var range = new Range(start, count, blocksize, size);
+        var range = new ElementRange(start, count, blocksize, size);
         if (width == SimdWidth.Scalar)
             DecodeScalar(code, range, packed, absmax, dtype, destination);
         else
@@ -66,7 +67,7 @@ public static class Bnb4BitDequantizer
     };
 
     /// <summary>The elements being decoded and where their inputs begin (packed byte start/2, block start/blocksize).</summary>
-    private readonly record struct Range(long Start, int Count, int Blocksize, int Size)
+    private readonly record struct ElementRange(long Start, int Count, int Blocksize, int Size)
     {
         public long End => Start + Count;
 
@@ -82,7 +83,7 @@ public static class Bnb4BitDequantizer
     }
 
     // The reference: each element computed on its own, as the formula says.
-    private static void DecodeScalar(ReadOnlySpan<float> code, Range range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination)
+    private static void DecodeScalar(ReadOnlySpan<float> code, ElementRange range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination)
     {
         var floats = MemoryMarshal.Cast<byte, float>(destination);
         var halves = MemoryMarshal.Cast<byte, ushort>(destination);
@@ -112,31 +113,56 @@ public static class Bnb4BitDequantizer
     }
 
     private static void DecodeByTables(
-        ReadOnlySpan<float> code, Range range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination, SimdWidth width)
+        ReadOnlySpan<float> code, ElementRange range, ReadOnlySpan<byte> packed, ReadOnlySpan<float> absmax, DType dtype, Span<byte> destination, SimdWidth width)
     {
         Span<float> products = stackalloc float[BlockTables.ProductsLength];
-        Span<byte> values = stackalloc byte[BlockTables.BytesLength];
-        Span<byte> planes = stackalloc byte[BlockTables.BytesLength];
+        Span<ushort> halves = stackalloc ushort[BlockTables.ProductsLength];
+        var values = dtype == DType.F32 ? MemoryMarshal.AsBytes(products) : MemoryMarshal.AsBytes(halves);
         var tableBytes = Bnb4BitCodes.Count * range.Size;
         var blocks = (int)((range.End - 1) / range.Blocksize - range.FirstBlock + 1);
         for (var run = 0; run < blocks; run += BlockTables.MaxBlocks)
         {
             var runBlocks = Math.Min(BlockTables.MaxBlocks, blocks - run);
-            BlockTables.Build(code, absmax.Slice(run, runBlocks), dtype, products, values, planes, width);
-            for (var b = 0; b < runBlocks; b++)
+            BlockTables.Build(code, absmax.Slice(run, runBlocks), dtype, products, halves, width);
+
+            // Only the range's first and last block can be cut; the whole blocks between expand in one call (blocks of
+            // odd size do not start on a byte boundary, so each of them is decoded on its own).
+            var runStart = (range.FirstBlock + run) * range.Blocksize;
+            var b = 0;
+            if (run == 0 && range.Start != runStart)
+                DecodeBlock(range, runStart, b++, packed, values, destination, width);
+            var wholeEnd = run + runBlocks == blocks && range.End != runStart + (long)runBlocks * range.Blocksize ? runBlocks - 1 : runBlocks;
+            if (range.Blocksize % 2 == 0 && wholeEnd > b)
             {
-                var blockStart = (range.FirstBlock + run + b) * range.Blocksize;
-                DecodeSegment(
-                    range, Math.Max(range.Start, blockStart), Math.Min(range.End, blockStart + range.Blocksize), packed,
-                    values.Slice(b * tableBytes, tableBytes), planes.Slice(b * tableBytes, tableBytes), destination, width);
+                ExpandWholeBlocks(range, runStart + (long)b * range.Blocksize, wholeEnd - b, packed, values[(b * tableBytes)..], destination, width);
+                b = wholeEnd;
             }
+            for (; b < runBlocks; b++)
+                DecodeBlock(range, runStart, b, packed, values, destination, width);
         }
+    }
+
+    /// <summary>Decodes the part of block <paramref name="b"/> of a run that lies in the range.</summary>
+    private static void DecodeBlock(ElementRange range, long runStart, int b, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
+    {
+        var blockStart = runStart + (long)b * range.Blocksize;
+        var tableBytes = Bnb4BitCodes.Count * range.Size;
+        DecodeSegment(
+            range, Math.Max(range.Start, blockStart), Math.Min(range.End, blockStart + range.Blocksize), packed,
+            values.Slice(b * tableBytes, tableBytes), destination, width);
+    }
+
+    private static void ExpandWholeBlocks(ElementRange range, long first, int blocks, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
+    {
+        var blockBytes = range.Blocksize / 2;
+        var input = packed.Slice((int)(first / 2 - range.FirstByte), blocks * blockBytes);
+        var output = destination.Slice((int)(first - range.Start) * range.Size, blocks * range.Blocksize * range.Size);
+        Expand(input, output, values[..(blocks * Bnb4BitCodes.Count * range.Size)], (nuint)blocks, (nuint)blockBytes, range.Size, width);
     }
 
     /// <summary>Decodes elements [from, to) of one block: whole packed bytes by vectors, a lone nibble at either end alone.</summary>
     private static void DecodeSegment(
-        Range range, long from, long to, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, ReadOnlySpan<byte> planes, Span<byte> destination,
-        SimdWidth width)
+        ElementRange range, long from, long to, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination, SimdWidth width)
     {
         var size = range.Size;
         if ((from & 1) != 0)
@@ -149,16 +175,25 @@ public static class Bnb4BitDequantizer
         {
             var input = packed.Slice((int)(from / 2 - range.FirstByte), pairs);
             var output = destination.Slice((int)(from - range.Start) * size, 2 * pairs * size);
-            if (size == sizeof(ushort))
-                NibbleExpansion.Expand16(input, MemoryMarshal.Cast<byte, ushort>(output), planes, MemoryMarshal.Cast<byte, ushort>(values), width);
-            else
-                NibbleExpansion.Expand32(input, MemoryMarshal.Cast<byte, uint>(output), planes, MemoryMarshal.Cast<byte, uint>(values), width);
+            Expand(input, output, values, 1, (nuint)pairs, size, width);
             from += 2 * pairs;
         }
         if (from < to)
             CopyValue(range, from, packed, values, destination);
     }
 
-    private static void CopyValue(Range range, long element, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination) =>
+    // The spans were sized by the callers; the kernels take references.
+    private static void Expand(ReadOnlySpan<byte> input, Span<byte> output, ReadOnlySpan<byte> values, nuint blocks, nuint blockBytes, int size, SimdWidth width)
+    {
+        ref var src = ref MemoryMarshal.GetReference(input);
+        ref var table = ref MemoryMarshal.GetReference(values);
+        ref var dst = ref MemoryMarshal.GetReference(output);
+        if (size == sizeof(ushort))
+            NibbleExpansion.Expand16(ref src, ref Unsafe.As<byte, ushort>(ref dst), ref Unsafe.As<byte, ushort>(ref table), blocks, blockBytes, width);
+        else
+            NibbleExpansion.Expand32(ref src, ref Unsafe.As<byte, uint>(ref dst), ref Unsafe.As<byte, uint>(ref table), blocks, blockBytes, width);
+    }
+
+    private static void CopyValue(ElementRange range, long element, ReadOnlySpan<byte> packed, ReadOnlySpan<byte> values, Span<byte> destination) =>
         values.Slice(range.Code(packed, element) * range.Size, range.Size).CopyTo(destination[((int)(element - range.Start) * range.Size)..]);
 }
