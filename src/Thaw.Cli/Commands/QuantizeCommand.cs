@@ -26,7 +26,7 @@ internal static class QuantizeCommand
         var output = new Option<string>("--out", "-o") { Description = "Output folder (created; must not exist unless --force).", Required = true, HelpName = "DIR" };
         var type = new Option<string>("--type")
         {
-            Description = "nf4 or fp4 (bitsandbytes Linear4bit) or int8 (LLM.int8). Default: nf4.",
+            Description = "nf4 or fp4 (bitsandbytes Linear4bit) or int8 (LLM.int8).",
             DefaultValueFactory = _ => "nf4",
         };
         type.AcceptOnlyFromAmong("nf4", "fp4", "int8");
