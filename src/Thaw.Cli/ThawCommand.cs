@@ -18,6 +18,7 @@ internal static class ThawCommand
             new VersionOption(),
             InspectCommand.Create(context),
             DequantizeCommand.Create(context),
+            QuantizeCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
