@@ -36,3 +36,15 @@ public abstract class ThawException : Exception
         return prefix + detail;
     }
 }
+
+/// <summary>A <see cref="ThawException"/> of one area, with that area's machine-readable reason code.</summary>
+/// <typeparam name="TReason">The area's enum of broken rules.</typeparam>
+public abstract class ThawException<TReason> : ThawException
+    where TReason : struct, Enum
+{
+    protected ThawException(TReason reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
+        : base(filePath, tensorName, detail, inner) => Reason = reason;
+
+    /// <summary>The rule that was broken, for programs and tests.</summary>
+    public TReason Reason { get; }
+}

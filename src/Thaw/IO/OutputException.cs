@@ -1,14 +1,10 @@
 namespace Thaw.IO;
 
 /// <summary>An output file or folder could not be created or put in place.</summary>
-public sealed class OutputException : ThawException
+public sealed class OutputException : ThawException<OutputError>
 {
     public OutputException(OutputError reason, string path, string detail, Exception? inner = null)
-        : base(path, null, detail, inner)
+        : base(reason, path, null, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public OutputError Reason { get; }
 }

@@ -12,11 +12,10 @@ public enum LoraError
 }
 
 /// <summary>An adapter file or config Thaw cannot use.</summary>
-public sealed class LoraException : ThawException
+public sealed class LoraException : ThawException<LoraError>
 {
     public LoraException(LoraError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner) => Reason = reason;
-
-    /// <summary>The rule that was broken.</summary>
-    public LoraError Reason { get; }
+        : base(reason, filePath, tensorName, detail, inner)
+    {
+    }
 }

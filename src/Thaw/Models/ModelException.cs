@@ -4,16 +4,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thaw.Models;
 
 /// <summary>A model folder, hub id, config or shard index that Thaw cannot use.</summary>
-public sealed class ModelException : ThawException
+public sealed class ModelException : ThawException<ModelError>
 {
     public ModelException(ModelError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner)
+        : base(reason, filePath, tensorName, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public ModelError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]

@@ -4,16 +4,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thaw.Pipeline;
 
 /// <summary>A plan that cannot run: not enough disk space or memory, or an output that would clobber an input.</summary>
-public sealed class PipelineException : ThawException
+public sealed class PipelineException : ThawException<PipelineError>
 {
     public PipelineException(PipelineError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner)
+        : base(reason, filePath, tensorName, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public PipelineError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]

@@ -4,16 +4,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thaw.Formats.Safetensors;
 
 /// <summary>A safetensors file, index or write broke a rule of the format.</summary>
-public sealed class SafetensorsException : ThawException
+public sealed class SafetensorsException : ThawException<SafetensorsError>
 {
     public SafetensorsException(SafetensorsError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner)
+        : base(reason, filePath, tensorName, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public SafetensorsError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]

@@ -3,17 +3,13 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Thaw.Formats.Torch;
 
-/// <summary>A PyTorch checkpoint was refused; <see cref="Reason"/> says which rule it broke.</summary>
-public sealed class TorchCheckpointException : ThawException
+/// <summary>A PyTorch checkpoint was refused; <see cref="ThawException{TReason}.Reason"/> says which rule it broke.</summary>
+public sealed class TorchCheckpointException : ThawException<TorchCheckpointError>
 {
     public TorchCheckpointException(TorchCheckpointError reason, string? filePath, string? tensorName, string detail)
-        : base(filePath, tensorName, detail)
+        : base(reason, filePath, tensorName, detail)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public TorchCheckpointError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]

@@ -4,16 +4,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thaw.Quantization.Bnb;
 
 /// <summary>bitsandbytes quantized weights that break the format bitsandbytes writes.</summary>
-public sealed class BnbFormatException : ThawException
+public sealed class BnbFormatException : ThawException<BnbError>
 {
     public BnbFormatException(BnbError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner)
+        : base(reason, filePath, tensorName, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public BnbError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]

@@ -4,16 +4,12 @@ using System.Diagnostics.CodeAnalysis;
 namespace Thaw.Quantization.Bnb;
 
 /// <summary>A model, tensor or setting that cannot be turned into a bitsandbytes checkpoint.</summary>
-public sealed class BnbQuantizeException : ThawException
+public sealed class BnbQuantizeException : ThawException<BnbQuantizeError>
 {
     public BnbQuantizeException(BnbQuantizeError reason, string? filePath, string? tensorName, string detail, Exception? inner = null)
-        : base(filePath, tensorName, detail, inner)
+        : base(reason, filePath, tensorName, detail, inner)
     {
-        Reason = reason;
     }
-
-    /// <summary>The rule that was broken.</summary>
-    public BnbQuantizeError Reason { get; }
 
     [DoesNotReturn]
     [StackTraceHidden]
