@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Thaw.Formats;
 using Thaw.Formats.Safetensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Cli;
 

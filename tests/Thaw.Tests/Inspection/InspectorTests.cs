@@ -6,23 +6,23 @@ namespace Thaw.Tests.Inspection;
 
 public sealed class InspectorTests : IDisposable
 {
-    private readonly DirectoryInfo scratch = Directory.CreateTempSubdirectory("thaw-inspect-");
+    private readonly TempFolder scratch = new();
 
-    public void Dispose() => scratch.Delete(recursive: true);
+    public void Dispose() => scratch.Dispose();
 
     [Fact]
     public void HubIdIsResolvedInTheLocalCache()
     {
         const string commit = "0123456789abcdef0123456789abcdef01234567";
-        var repo = Path.Combine(scratch.FullName, "hub", "models--acme--tiny-nf4");
+        var repo = Path.Combine(scratch.Path, "hub", "models--acme--tiny-nf4");
         var snapshot = Path.Combine(repo, "snapshots", commit);
         Directory.CreateDirectory(snapshot);
         Directory.CreateDirectory(Path.Combine(repo, "refs"));
         File.WriteAllText(Path.Combine(repo, "refs", "main"), commit);
         foreach (var file in new[] { "config.json", "model.safetensors" })
             File.Copy(Fixtures.Path(Path.Combine("A2-llama-nf4-dq", file)), Path.Combine(snapshot, file));
-        var locator = new ModelLocator(name => name == "HF_HUB_CACHE" ? Path.Combine(scratch.FullName, "hub") : null,
-            currentDirectory: scratch.FullName, homeDirectory: scratch.FullName);
+        var locator = new ModelLocator(name => name == "HF_HUB_CACHE" ? Path.Combine(scratch.Path, "hub") : null,
+            currentDirectory: scratch.Path, homeDirectory: scratch.Path);
 
         var report = Inspector.Inspect("acme/tiny-nf4", locator);
 
@@ -36,11 +36,11 @@ public sealed class InspectorTests : IDisposable
     public void TorchAdapterIsGroupedByModule()
     {
         // adapter_model.bin written by torch.save (tests/fixtures/torch/README.md); the config is PEFT's layout.
-        File.Copy(Fixtures.Path("torch/adapter_model.bin"), Path.Combine(scratch.FullName, "adapter_model.bin"));
-        File.WriteAllText(Path.Combine(scratch.FullName, AdapterConfig.FileName),
+        File.Copy(Fixtures.Path("torch/adapter_model.bin"), Path.Combine(scratch.Path, "adapter_model.bin"));
+        File.WriteAllText(Path.Combine(scratch.Path, AdapterConfig.FileName),
             """{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q_proj", "v_proj"]}""");
 
-        var report = Inspector.Inspect(scratch.FullName, ModelLocator.FromProcess());
+        var report = Inspector.Inspect(scratch.Path, ModelLocator.FromProcess());
 
         Assert.Equal("pytorch", report.Format);
         var adapter = Assert.IsType<AdapterSummary>(report.Adapter);
@@ -52,19 +52,19 @@ public sealed class InspectorTests : IDisposable
     [Fact]
     public void AdapterWithoutWeightsIsRefused()
     {
-        File.Copy(Fixtures.Path("A5-qlora-r8/adapter_config.json"), Path.Combine(scratch.FullName, AdapterConfig.FileName));
-        var error = Assert.Throws<LoraException>(() => Inspector.Inspect(scratch.FullName, ModelLocator.FromProcess()));
+        File.Copy(Fixtures.Path("A5-qlora-r8/adapter_config.json"), Path.Combine(scratch.Path, AdapterConfig.FileName));
+        var error = Assert.Throws<LoraException>(() => Inspector.Inspect(scratch.Path, ModelLocator.FromProcess()));
         Assert.Equal(LoraError.NotAnAdapter, error.Reason);
     }
 
     [Fact]
     public void RefusedAdapterFeaturesAreReported()
     {
-        File.Copy(Fixtures.Path("A5-qlora-r8/adapter_model.safetensors"), Path.Combine(scratch.FullName, "adapter_model.safetensors"));
-        File.WriteAllText(Path.Combine(scratch.FullName, AdapterConfig.FileName),
+        File.Copy(Fixtures.Path("A5-qlora-r8/adapter_model.safetensors"), Path.Combine(scratch.Path, "adapter_model.safetensors"));
+        File.WriteAllText(Path.Combine(scratch.Path, AdapterConfig.FileName),
             """{"peft_type": "LORA", "r": 8, "lora_alpha": 16, "layer_replication": [[0, 2], [1, 2]]}""");
 
-        var adapter = Inspector.Inspect(scratch.FullName, ModelLocator.FromProcess()).Adapter!;
+        var adapter = Inspector.Inspect(scratch.Path, ModelLocator.FromProcess()).Adapter!;
 
         Assert.Equal("layer_replication", Assert.Single(adapter.Refused).Field);
         Assert.Equal(14, adapter.Modules.Count);

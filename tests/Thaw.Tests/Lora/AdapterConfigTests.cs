@@ -108,17 +108,10 @@ public class AdapterConfigTests
     [Fact]
     public void InvalidJsonIsRejectedNamingTheFile()
     {
-        var dir = Directory.CreateTempSubdirectory("thaw-adapter-");
-        try
-        {
-            File.WriteAllText(Path.Combine(dir.FullName, AdapterConfig.FileName), "{\"peft_type\": \"LORA\",");
-            var error = Assert.Throws<LoraException>(() => AdapterConfig.Load(dir.FullName));
-            Assert.Equal(LoraError.BadConfig, error.Reason);
-            Assert.Contains(dir.FullName, error.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
-        }
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File(AdapterConfig.FileName), "{\"peft_type\": \"LORA\",");
+        var error = Assert.Throws<LoraException>(() => AdapterConfig.Load(dir.Path));
+        Assert.Equal(LoraError.BadConfig, error.Reason);
+        Assert.Contains(dir.Path, error.Message, StringComparison.Ordinal);
     }
 }

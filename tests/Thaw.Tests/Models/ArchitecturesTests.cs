@@ -1,6 +1,5 @@
 using Thaw.Models;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Models;

@@ -270,7 +270,7 @@ public class ModelConfigTests
     [Fact]
     public void MissingOrHugeConfigFileIsRejected()
     {
-        using var temp = new Thaw.Tests.IO.TempFolder();
+        using var temp = new TempFolder();
         Assert.Equal(ModelError.NotFound, Assert.Throws<ModelException>(() => ModelConfig.Load(temp.File("config.json"))).Reason);
         using (var stream = File.Create(temp.File("big.json")))
             stream.SetLength(ModelConfig.MaxFileBytes + 1);

@@ -1,5 +1,4 @@
 using Thaw.Models;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Models;
 

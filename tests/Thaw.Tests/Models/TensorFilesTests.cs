@@ -2,7 +2,6 @@ using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.Formats.Torch;
 using Thaw.Models;
-using Thaw.Tests.IO;
 using Thaw.Tests.Safetensors;
 
 namespace Thaw.Tests.Models;

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using Thaw.Models;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using Thaw.Tests.Quantization;
 using static Thaw.Tests.Models.TestWeights;
 

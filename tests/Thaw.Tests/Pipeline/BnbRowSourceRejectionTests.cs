@@ -1,7 +1,6 @@
 using Thaw.Pipeline.Sources;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using Thaw.Tests.Quantization;
 using static Thaw.Tests.Models.TestWeights;
 

@@ -3,7 +3,6 @@ using Thaw.Models;
 using Thaw.Pipeline.Sources;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using Thaw.Tests.Quantization;
 
 namespace Thaw.Tests.Pipeline;

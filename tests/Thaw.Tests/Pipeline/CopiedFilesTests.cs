@@ -1,5 +1,4 @@
 using Thaw.Pipeline.HfFolder;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Pipeline;
 

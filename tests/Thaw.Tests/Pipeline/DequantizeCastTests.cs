@@ -4,7 +4,6 @@ using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.Pipeline;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Pipeline;
 

@@ -3,7 +3,6 @@ using Thaw.Formats.Safetensors;
 using Thaw.Models;
 using Thaw.Pipeline.Dequantization;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Pipeline;

@@ -5,7 +5,6 @@ using Thaw.Models;
 using Thaw.Pipeline.Dequantization;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Pipeline;

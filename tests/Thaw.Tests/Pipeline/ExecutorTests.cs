@@ -3,7 +3,6 @@ using Thaw.Formats.Safetensors;
 using Thaw.Pipeline;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Pipeline;
 

@@ -5,7 +5,6 @@ using Thaw.Pipeline;
 using Thaw.Pipeline.Dequantization;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Pipeline;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using Thaw.Formats;
 using Thaw.Formats.Safetensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Safetensors;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using Thaw.Formats.Safetensors;
 using Thaw.IO;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Safetensors;
 

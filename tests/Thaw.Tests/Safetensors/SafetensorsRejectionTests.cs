@@ -2,7 +2,6 @@ using System.Text;
 using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Safetensors.SafetensorsTestFiles;
 
 namespace Thaw.Tests.Safetensors;

@@ -2,7 +2,6 @@ using CsCheck;
 using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Safetensors;
 

@@ -3,7 +3,6 @@ using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.IO;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 
 namespace Thaw.Tests.Safetensors;
 

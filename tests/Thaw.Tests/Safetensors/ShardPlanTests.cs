@@ -65,7 +65,7 @@ public class ShardPlanTests
     [Fact]
     public void WritingEveryPlannedShardReproducesTheFixtureShards()
     {
-        using var folder = new IO.TempFolder();
+        using var folder = new TempFolder();
         using var source = SafetensorsFile.Open(SafetensorsTestFiles.Fixture("A1-llama-bf16/model.safetensors"));
         var plan = ShardPlan.Create(A1TensorsInStateDictOrder(), 40_000);
         foreach (var shard in plan.Shards)

@@ -7,7 +7,6 @@ using Thaw.Pipeline.HfFolder;
 using Thaw.Pipeline.Sources;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Quantization.Quantizer;

@@ -1,7 +1,6 @@
 using Thaw.Models;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Quantization.Quantizer;

@@ -1,7 +1,6 @@
 using Thaw.Formats;
 using Thaw.Formats.Safetensors;
 using Thaw.Tests.Cli;
-using Thaw.Tests.IO;
 using Thaw.Tests.Models;
 
 namespace Thaw.Tests.Quantization.Quantizer;

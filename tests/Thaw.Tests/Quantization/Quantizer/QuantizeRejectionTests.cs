@@ -3,7 +3,6 @@ using Thaw.Pipeline;
 using Thaw.Quantization.Bnb;
 using Thaw.Tensors;
 using Thaw.Tests.Cli;
-using Thaw.Tests.IO;
 using Thaw.Tests.Models;
 using static Thaw.Tests.Models.TestWeights;
 

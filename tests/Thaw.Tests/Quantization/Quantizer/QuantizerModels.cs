@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Thaw.Tensors;
-using Thaw.Tests.IO;
 using static Thaw.Tests.Models.TestWeights;
 
 namespace Thaw.Tests.Quantization.Quantizer;
