@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Thaw.Tensors;
@@ -24,250 +23,168 @@ internal static class HalfKernels
     private const uint DoubleRebias = 2 * ExponentRebias;
     private static readonly float UndoExtraRebias = MathF.ScaleB(1, -(127 - 15));
 
-    public static float ToSingle(ushort bits)
-    {
-        var sign = (uint)(bits & 0x8000) << 16;
-        var magnitude = bits & 0x7FFFu;
-        uint result;
-        if (magnitude >= HalfInfinity)
-            result = (magnitude << 13) | SingleInfinity | (magnitude > HalfInfinity ? SingleQuietBit : 0);
-        else if (magnitude >= 0x0400)
-            result = (magnitude << 13) + ExponentRebias;
-        else
-            result = BitConverter.SingleToUInt32Bits(magnitude * HalfSubnormalStep);
-        return BitConverter.UInt32BitsToSingle(sign | result);
-    }
+    public static float ToSingle(ushort bits) => ToSingleOperator.Invoke(bits);
 
-    public static ushort FromSingle(float value)
+    public static ushort FromSingle(float value) => FromSingleOperator.Invoke(value);
+
+    public static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination, SimdWidth maxWidth) =>
+        WideningLoop<ToSingleOperator, ushort, float>.Run(source, destination, maxWidth);
+
+    public static void FromSingle(ReadOnlySpan<float> source, Span<ushort> destination, SimdWidth maxWidth) =>
+        NarrowingLoop<FromSingleOperator, float, ushort>.Run(source, destination, maxWidth);
+
+    /// <summary>
+    /// float16 bits → float32. Vector lanes compute every case and select, so there are no branches. They rebias
+    /// the exponent twice over, which puts half exponent 31 at 255 (Inf/NaN); one multiply then takes normals back
+    /// to their binade exactly and leaves Inf as Inf and NaN as NaN, quieted with its payload kept: the hardware
+    /// does what the scalar path spells out.
+    /// </summary>
+    public readonly struct ToSingleOperator : IWideningOperator<ushort, float>
     {
-        var bits = BitConverter.SingleToUInt32Bits(value);
-        var sign = (bits >> 16) & 0x8000;
-        var magnitude = bits & MagnitudeMask;
-        if (magnitude > SingleInfinity)
-            return (ushort)(sign | HalfNaN);
-        if (magnitude >= SmallestNormalHalfAsSingle)
+        public static float Invoke(ushort value)
         {
-            // Same carry trick as bfloat16, 13 bits dropped; a carry past 0x7BFF (or any larger input) is Inf.
-            var rounded = (magnitude + RebiasAndRound + ((magnitude >> 13) & 1)) >> 13;
-            return (ushort)(sign | Math.Min(rounded, HalfInfinity));
+            var sign = (uint)(value & 0x8000) << 16;
+            var magnitude = value & 0x7FFFu;
+            uint result;
+            if (magnitude >= HalfInfinity)
+                result = (magnitude << 13) | SingleInfinity | (magnitude > HalfInfinity ? SingleQuietBit : 0);
+            else if (magnitude >= 0x0400)
+                result = (magnitude << 13) + ExponentRebias;
+            else
+                result = BitConverter.SingleToUInt32Bits(magnitude * HalfSubnormalStep);
+            return BitConverter.UInt32BitsToSingle(sign | result);
         }
-        // Below 2^-14 the half spacing is 2^-24, the float spacing at 0.5: the float addition rounds to it.
-        return (ushort)(sign | (BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(magnitude) + 0.5f) - 0x3F00_0000));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static (Vector128<float> Lower, Vector128<float> Upper) Invoke(Vector128<ushort> value)
+        {
+            var (lower, upper) = Vector128.Widen(value);
+            return (Widen(lower), Widen(upper));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static (Vector256<float> Lower, Vector256<float> Upper) Invoke(Vector256<ushort> value)
+        {
+            var (lower, upper) = Vector256.Widen(value);
+            return (Widen(lower), Widen(upper));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static (Vector512<float> Lower, Vector512<float> Upper) Invoke(Vector512<ushort> value)
+        {
+            var (lower, upper) = Vector512.Widen(value);
+            return (Widen(lower), Widen(upper));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<float> Widen(Vector128<uint> half)
+        {
+            var magnitude = (half & Vector128.Create(0x7FFFu)).AsInt32();
+            var normal = ((magnitude << 13) + Vector128.Create((int)DoubleRebias)).AsSingle() * Vector128.Create(UndoExtraRebias);
+            var subnormal = Vector128.ConvertToSingle(magnitude) * Vector128.Create(HalfSubnormalStep);
+            var isSubnormal = Vector128.LessThan(magnitude, Vector128.Create(0x0400)).AsSingle();
+            var result = Vector128.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
+            return (result | ((half & Vector128.Create(0x8000u)) << 16)).AsSingle();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Widen(Vector256<uint> half)
+        {
+            var magnitude = (half & Vector256.Create(0x7FFFu)).AsInt32();
+            var normal = ((magnitude << 13) + Vector256.Create((int)DoubleRebias)).AsSingle() * Vector256.Create(UndoExtraRebias);
+            var subnormal = Vector256.ConvertToSingle(magnitude) * Vector256.Create(HalfSubnormalStep);
+            var isSubnormal = Vector256.LessThan(magnitude, Vector256.Create(0x0400)).AsSingle();
+            var result = Vector256.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
+            return (result | ((half & Vector256.Create(0x8000u)) << 16)).AsSingle();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<float> Widen(Vector512<uint> half)
+        {
+            var magnitude = (half & Vector512.Create(0x7FFFu)).AsInt32();
+            var normal = ((magnitude << 13) + Vector512.Create((int)DoubleRebias)).AsSingle() * Vector512.Create(UndoExtraRebias);
+            var subnormal = Vector512.ConvertToSingle(magnitude) * Vector512.Create(HalfSubnormalStep);
+            var isSubnormal = Vector512.LessThan(magnitude, Vector512.Create(0x0400)).AsSingle();
+            var result = Vector512.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
+            return (result | ((half & Vector512.Create(0x8000u)) << 16)).AsSingle();
+        }
     }
 
-    public static void ToSingle(ReadOnlySpan<ushort> source, Span<float> destination, SimdWidth maxWidth)
+    /// <summary>float32 → float16 bits. Vector lanes compute the normal, subnormal and NaN results and select.</summary>
+    public readonly struct FromSingleOperator : INarrowingOperator<float, ushort>
     {
-        ConversionGuard.Check(source, destination);
-        ref var src = ref MemoryMarshal.GetReference(source);
-        ref var dst = ref MemoryMarshal.GetReference(destination);
-        var n = (nuint)source.Length;
+        public static ushort Invoke(float value)
+        {
+            var bits = BitConverter.SingleToUInt32Bits(value);
+            var sign = (bits >> 16) & 0x8000;
+            var magnitude = bits & MagnitudeMask;
+            if (magnitude > SingleInfinity)
+                return (ushort)(sign | HalfNaN);
+            if (magnitude >= SmallestNormalHalfAsSingle)
+            {
+                // Same carry trick as bfloat16, 13 bits dropped; a carry past 0x7BFF (or any larger input) is Inf.
+                var rounded = (magnitude + RebiasAndRound + ((magnitude >> 13) & 1)) >> 13;
+                return (ushort)(sign | Math.Min(rounded, HalfInfinity));
+            }
+            // Below 2^-14 the half spacing is 2^-24, the float spacing at 0.5: the float addition rounds to it.
+            return (ushort)(sign | (BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(magnitude) + 0.5f) - 0x3F00_0000));
+        }
 
-        if (maxWidth >= SimdWidth.Vector512 && n >= (nuint)Vector512<ushort>.Count)
-            ToSingle512(ref src, ref dst, n);
-        else if (maxWidth >= SimdWidth.Vector256 && n >= (nuint)Vector256<ushort>.Count)
-            ToSingle256(ref src, ref dst, n);
-        else if (maxWidth >= SimdWidth.Vector128 && n >= (nuint)Vector128<ushort>.Count)
-            ToSingle128(ref src, ref dst, n);
-        else
-            for (nuint i = 0; i < n; i++)
-                Unsafe.Add(ref dst, i) = ToSingle(Unsafe.Add(ref src, i));
-    }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<ushort> Invoke(Vector128<float> lower, Vector128<float> upper) =>
+            Vector128.Narrow(Narrow(lower), Narrow(upper));
 
-    public static void FromSingle(ReadOnlySpan<float> source, Span<ushort> destination, SimdWidth maxWidth)
-    {
-        ConversionGuard.Check(source, destination);
-        ref var src = ref MemoryMarshal.GetReference(source);
-        ref var dst = ref MemoryMarshal.GetReference(destination);
-        var n = (nuint)source.Length;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<ushort> Invoke(Vector256<float> lower, Vector256<float> upper) =>
+            Vector256.Narrow(Narrow(lower), Narrow(upper));
 
-        if (maxWidth >= SimdWidth.Vector512 && n >= (nuint)Vector512<ushort>.Count)
-            FromSingle512(ref src, ref dst, n);
-        else if (maxWidth >= SimdWidth.Vector256 && n >= (nuint)Vector256<ushort>.Count)
-            FromSingle256(ref src, ref dst, n);
-        else if (maxWidth >= SimdWidth.Vector128 && n >= (nuint)Vector128<ushort>.Count)
-            FromSingle128(ref src, ref dst, n);
-        else
-            for (nuint i = 0; i < n; i++)
-                Unsafe.Add(ref dst, i) = FromSingle(Unsafe.Add(ref src, i));
-    }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<ushort> Invoke(Vector512<float> lower, Vector512<float> upper) =>
+            Vector512.Narrow(Narrow(lower), Narrow(upper));
 
-    // Each width converts one vector of 16-bit values per step; the last step is moved back to end exactly at
-    // n (n >= one vector), recomputing a few elements instead of running a scalar tail. Lanes compute every
-    // case and select, so there are no branches. Widening rebiases the exponent twice over, which puts half
-    // exponent 31 at 255 (Inf/NaN); one multiply then takes normals back to their binade exactly and leaves Inf
-    // as Inf and NaN as NaN, quieted with its payload kept: the hardware does what the scalar path spells out.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector128<uint> Narrow(Vector128<float> value)
+        {
+            var bits = value.AsUInt32();
+            var magnitude = bits & Vector128.Create(MagnitudeMask);
+            var normal = (magnitude + Vector128.Create(RebiasAndRound) + ((magnitude >> 13) & Vector128<uint>.One)) >> 13;
+            normal = Vector128.Min(normal.AsInt32(), Vector128.Create((int)HalfInfinity)).AsUInt32();
+            var subnormal = (magnitude.AsSingle() + Vector128.Create(0.5f)).AsUInt32() - Vector128.Create(0x3F00_0000u);
+            var isSubnormal = Vector128.LessThan(magnitude.AsInt32(), Vector128.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
+            var isNaN = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create((int)SingleInfinity)).AsUInt32();
+            var result = Vector128.ConditionalSelect(isSubnormal, subnormal, normal);
+            result = Vector128.ConditionalSelect(isNaN, Vector128.Create(HalfNaN), result);
+            return result | ((bits >> 16) & Vector128.Create(0x8000u));
+        }
 
-    private static void ToSingle128(ref ushort src, ref float dst, nuint n)
-    {
-        var step = (nuint)Vector128<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            ToSingleBlock128(ref src, ref dst, i);
-        ToSingleBlock128(ref src, ref dst, n - step);
-    }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<uint> Narrow(Vector256<float> value)
+        {
+            var bits = value.AsUInt32();
+            var magnitude = bits & Vector256.Create(MagnitudeMask);
+            var normal = (magnitude + Vector256.Create(RebiasAndRound) + ((magnitude >> 13) & Vector256<uint>.One)) >> 13;
+            normal = Vector256.Min(normal.AsInt32(), Vector256.Create((int)HalfInfinity)).AsUInt32();
+            var subnormal = (magnitude.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F00_0000u);
+            var isSubnormal = Vector256.LessThan(magnitude.AsInt32(), Vector256.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
+            var isNaN = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create((int)SingleInfinity)).AsUInt32();
+            var result = Vector256.ConditionalSelect(isSubnormal, subnormal, normal);
+            result = Vector256.ConditionalSelect(isNaN, Vector256.Create(HalfNaN), result);
+            return result | ((bits >> 16) & Vector256.Create(0x8000u));
+        }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ToSingleBlock128(ref ushort src, ref float dst, nuint i)
-    {
-        var (lower, upper) = Vector128.Widen(Vector128.LoadUnsafe(ref src, i));
-        Widen(lower).StoreUnsafe(ref dst, i);
-        Widen(upper).StoreUnsafe(ref dst, i + (nuint)Vector128<uint>.Count);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Widen(Vector128<uint> half)
-    {
-        var magnitude = (half & Vector128.Create(0x7FFFu)).AsInt32();
-        var normal = ((magnitude << 13) + Vector128.Create((int)DoubleRebias)).AsSingle() * Vector128.Create(UndoExtraRebias);
-        var subnormal = Vector128.ConvertToSingle(magnitude) * Vector128.Create(HalfSubnormalStep);
-        var isSubnormal = Vector128.LessThan(magnitude, Vector128.Create(0x0400)).AsSingle();
-        var result = Vector128.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
-        return (result | ((half & Vector128.Create(0x8000u)) << 16)).AsSingle();
-    }
-
-    private static void ToSingle256(ref ushort src, ref float dst, nuint n)
-    {
-        var step = (nuint)Vector256<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            ToSingleBlock256(ref src, ref dst, i);
-        ToSingleBlock256(ref src, ref dst, n - step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ToSingleBlock256(ref ushort src, ref float dst, nuint i)
-    {
-        var (lower, upper) = Vector256.Widen(Vector256.LoadUnsafe(ref src, i));
-        Widen(lower).StoreUnsafe(ref dst, i);
-        Widen(upper).StoreUnsafe(ref dst, i + (nuint)Vector256<uint>.Count);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Widen(Vector256<uint> half)
-    {
-        var magnitude = (half & Vector256.Create(0x7FFFu)).AsInt32();
-        var normal = ((magnitude << 13) + Vector256.Create((int)DoubleRebias)).AsSingle() * Vector256.Create(UndoExtraRebias);
-        var subnormal = Vector256.ConvertToSingle(magnitude) * Vector256.Create(HalfSubnormalStep);
-        var isSubnormal = Vector256.LessThan(magnitude, Vector256.Create(0x0400)).AsSingle();
-        var result = Vector256.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
-        return (result | ((half & Vector256.Create(0x8000u)) << 16)).AsSingle();
-    }
-
-    private static void ToSingle512(ref ushort src, ref float dst, nuint n)
-    {
-        var step = (nuint)Vector512<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            ToSingleBlock512(ref src, ref dst, i);
-        ToSingleBlock512(ref src, ref dst, n - step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ToSingleBlock512(ref ushort src, ref float dst, nuint i)
-    {
-        var (lower, upper) = Vector512.Widen(Vector512.LoadUnsafe(ref src, i));
-        Widen(lower).StoreUnsafe(ref dst, i);
-        Widen(upper).StoreUnsafe(ref dst, i + (nuint)Vector512<uint>.Count);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Widen(Vector512<uint> half)
-    {
-        var magnitude = (half & Vector512.Create(0x7FFFu)).AsInt32();
-        var normal = ((magnitude << 13) + Vector512.Create((int)DoubleRebias)).AsSingle() * Vector512.Create(UndoExtraRebias);
-        var subnormal = Vector512.ConvertToSingle(magnitude) * Vector512.Create(HalfSubnormalStep);
-        var isSubnormal = Vector512.LessThan(magnitude, Vector512.Create(0x0400)).AsSingle();
-        var result = Vector512.ConditionalSelect(isSubnormal, subnormal, normal).AsUInt32();
-        return (result | ((half & Vector512.Create(0x8000u)) << 16)).AsSingle();
-    }
-
-    private static void FromSingle128(ref float src, ref ushort dst, nuint n)
-    {
-        var step = (nuint)Vector128<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            FromSingleBlock128(ref src, ref dst, i);
-        FromSingleBlock128(ref src, ref dst, n - step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FromSingleBlock128(ref float src, ref ushort dst, nuint i)
-    {
-        var lower = Narrow(Vector128.LoadUnsafe(ref src, i));
-        var upper = Narrow(Vector128.LoadUnsafe(ref src, i + (nuint)Vector128<float>.Count));
-        Vector128.Narrow(lower, upper).StoreUnsafe(ref dst, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<uint> Narrow(Vector128<float> value)
-    {
-        var bits = value.AsUInt32();
-        var magnitude = bits & Vector128.Create(MagnitudeMask);
-        var normal = (magnitude + Vector128.Create(RebiasAndRound) + ((magnitude >> 13) & Vector128<uint>.One)) >> 13;
-        normal = Vector128.Min(normal.AsInt32(), Vector128.Create((int)HalfInfinity)).AsUInt32();
-        var subnormal = (magnitude.AsSingle() + Vector128.Create(0.5f)).AsUInt32() - Vector128.Create(0x3F00_0000u);
-        var isSubnormal = Vector128.LessThan(magnitude.AsInt32(), Vector128.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
-        var isNaN = Vector128.GreaterThan(magnitude.AsInt32(), Vector128.Create((int)SingleInfinity)).AsUInt32();
-        var result = Vector128.ConditionalSelect(isSubnormal, subnormal, normal);
-        result = Vector128.ConditionalSelect(isNaN, Vector128.Create(HalfNaN), result);
-        return result | ((bits >> 16) & Vector128.Create(0x8000u));
-    }
-
-    private static void FromSingle256(ref float src, ref ushort dst, nuint n)
-    {
-        var step = (nuint)Vector256<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            FromSingleBlock256(ref src, ref dst, i);
-        FromSingleBlock256(ref src, ref dst, n - step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FromSingleBlock256(ref float src, ref ushort dst, nuint i)
-    {
-        var lower = Narrow(Vector256.LoadUnsafe(ref src, i));
-        var upper = Narrow(Vector256.LoadUnsafe(ref src, i + (nuint)Vector256<float>.Count));
-        Vector256.Narrow(lower, upper).StoreUnsafe(ref dst, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> Narrow(Vector256<float> value)
-    {
-        var bits = value.AsUInt32();
-        var magnitude = bits & Vector256.Create(MagnitudeMask);
-        var normal = (magnitude + Vector256.Create(RebiasAndRound) + ((magnitude >> 13) & Vector256<uint>.One)) >> 13;
-        normal = Vector256.Min(normal.AsInt32(), Vector256.Create((int)HalfInfinity)).AsUInt32();
-        var subnormal = (magnitude.AsSingle() + Vector256.Create(0.5f)).AsUInt32() - Vector256.Create(0x3F00_0000u);
-        var isSubnormal = Vector256.LessThan(magnitude.AsInt32(), Vector256.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
-        var isNaN = Vector256.GreaterThan(magnitude.AsInt32(), Vector256.Create((int)SingleInfinity)).AsUInt32();
-        var result = Vector256.ConditionalSelect(isSubnormal, subnormal, normal);
-        result = Vector256.ConditionalSelect(isNaN, Vector256.Create(HalfNaN), result);
-        return result | ((bits >> 16) & Vector256.Create(0x8000u));
-    }
-
-    private static void FromSingle512(ref float src, ref ushort dst, nuint n)
-    {
-        var step = (nuint)Vector512<ushort>.Count;
-        for (nuint i = 0; i < n - step; i += step)
-            FromSingleBlock512(ref src, ref dst, i);
-        FromSingleBlock512(ref src, ref dst, n - step);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FromSingleBlock512(ref float src, ref ushort dst, nuint i)
-    {
-        var lower = Narrow(Vector512.LoadUnsafe(ref src, i));
-        var upper = Narrow(Vector512.LoadUnsafe(ref src, i + (nuint)Vector512<float>.Count));
-        Vector512.Narrow(lower, upper).StoreUnsafe(ref dst, i);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> Narrow(Vector512<float> value)
-    {
-        var bits = value.AsUInt32();
-        var magnitude = bits & Vector512.Create(MagnitudeMask);
-        var normal = (magnitude + Vector512.Create(RebiasAndRound) + ((magnitude >> 13) & Vector512<uint>.One)) >> 13;
-        normal = Vector512.Min(normal.AsInt32(), Vector512.Create((int)HalfInfinity)).AsUInt32();
-        var subnormal = (magnitude.AsSingle() + Vector512.Create(0.5f)).AsUInt32() - Vector512.Create(0x3F00_0000u);
-        var isSubnormal = Vector512.LessThan(magnitude.AsInt32(), Vector512.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
-        var isNaN = Vector512.GreaterThan(magnitude.AsInt32(), Vector512.Create((int)SingleInfinity)).AsUInt32();
-        var result = Vector512.ConditionalSelect(isSubnormal, subnormal, normal);
-        result = Vector512.ConditionalSelect(isNaN, Vector512.Create(HalfNaN), result);
-        return result | ((bits >> 16) & Vector512.Create(0x8000u));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector512<uint> Narrow(Vector512<float> value)
+        {
+            var bits = value.AsUInt32();
+            var magnitude = bits & Vector512.Create(MagnitudeMask);
+            var normal = (magnitude + Vector512.Create(RebiasAndRound) + ((magnitude >> 13) & Vector512<uint>.One)) >> 13;
+            normal = Vector512.Min(normal.AsInt32(), Vector512.Create((int)HalfInfinity)).AsUInt32();
+            var subnormal = (magnitude.AsSingle() + Vector512.Create(0.5f)).AsUInt32() - Vector512.Create(0x3F00_0000u);
+            var isSubnormal = Vector512.LessThan(magnitude.AsInt32(), Vector512.Create((int)SmallestNormalHalfAsSingle)).AsUInt32();
+            var isNaN = Vector512.GreaterThan(magnitude.AsInt32(), Vector512.Create((int)SingleInfinity)).AsUInt32();
+            var result = Vector512.ConditionalSelect(isSubnormal, subnormal, normal);
+            result = Vector512.ConditionalSelect(isNaN, Vector512.Create(HalfNaN), result);
+            return result | ((bits >> 16) & Vector512.Create(0x8000u));
+        }
     }
 }
