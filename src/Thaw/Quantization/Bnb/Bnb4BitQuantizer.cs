@@ -87,9 +87,9 @@ public static class Bnb4BitQuantizer
             var reciprocal = 1f / max;
             var blockCodes = codes[..chunk.Length];
             if (type == BnbQuantType.Nf4)
-                Nf4Codes(chunk, reciprocal, blockCodes, maxWidth);
+                Codes<Nf4Decision>(chunk, reciprocal, blockCodes, maxWidth);
             else
-                Fp4Codes(chunk, reciprocal, blockCodes, maxWidth);
+                Codes<Fp4Decision>(chunk, reciprocal, blockCodes, maxWidth);
             // An odd weight ends with half a byte: the kernel pads with a 0.0 element, quantized with the same scale.
             var padCode = Code(0f * reciprocal, type);
             Pack(blockCodes, padCode, packed.Slice(start / 2, (chunk.Length + 1) / 2));
@@ -215,7 +215,8 @@ public static class Bnb4BitQuantizer
 
     // Codes of one block; the last vector overlaps the previous one (codes are recomputed identically). A block
     // shorter than a vector (only a weight's last block can be) takes the scalar path.
-    private static void Nf4Codes(ReadOnlySpan<float> block, float reciprocal, Span<int> codes, SimdWidth maxWidth)
+    private static void Codes<TDecision>(ReadOnlySpan<float> block, float reciprocal, Span<int> codes, SimdWidth maxWidth)
+        where TDecision : struct, ICodeDecision
     {
         ref var x = ref MemoryMarshal.GetReference(block);
         ref var c = ref MemoryMarshal.GetReference(codes);
@@ -226,7 +227,7 @@ public static class Bnb4BitQuantizer
             for (var i = 0; ; i += Vector512<float>.Count)
             {
                 var at = (nuint)Math.Min(i, n - Vector512<float>.Count);
-                Nf4(Vector512.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
+                TDecision.Codes(Vector512.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
                 if (at == (nuint)(n - Vector512<float>.Count))
                     return;
             }
@@ -237,7 +238,7 @@ public static class Bnb4BitQuantizer
             for (var i = 0; ; i += Vector256<float>.Count)
             {
                 var at = (nuint)Math.Min(i, n - Vector256<float>.Count);
-                Nf4(Vector256.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
+                TDecision.Codes(Vector256.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
                 if (at == (nuint)(n - Vector256<float>.Count))
                     return;
             }
@@ -248,59 +249,50 @@ public static class Bnb4BitQuantizer
             for (var i = 0; ; i += Vector128<float>.Count)
             {
                 var at = (nuint)Math.Min(i, n - Vector128<float>.Count);
-                Nf4(Vector128.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
+                TDecision.Codes(Vector128.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
                 if (at == (nuint)(n - Vector128<float>.Count))
                     return;
             }
         }
         for (var i = 0; i < n; i++)
-            codes[i] = Nf4Code(block[i] * reciprocal);
+            codes[i] = TDecision.Code(block[i] * reciprocal);
     }
 
-    private static void Fp4Codes(ReadOnlySpan<float> block, float reciprocal, Span<int> codes, SimdWidth maxWidth)
+
+    // The NF4 and FP4 decisions as operators, so one generic loop serves both (the JIT specializes it per struct).
+    private interface ICodeDecision
     {
-        ref var x = ref MemoryMarshal.GetReference(block);
-        ref var c = ref MemoryMarshal.GetReference(codes);
-        var n = block.Length;
-        if (maxWidth >= SimdWidth.Vector512 && n >= Vector512<float>.Count)
-        {
-            var r = Vector512.Create(reciprocal);
-            for (var i = 0; ; i += Vector512<float>.Count)
-            {
-                var at = (nuint)Math.Min(i, n - Vector512<float>.Count);
-                Fp4(Vector512.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
-                if (at == (nuint)(n - Vector512<float>.Count))
-                    return;
-            }
-        }
-        if (maxWidth >= SimdWidth.Vector256 && n >= Vector256<float>.Count)
-        {
-            var r = Vector256.Create(reciprocal);
-            for (var i = 0; ; i += Vector256<float>.Count)
-            {
-                var at = (nuint)Math.Min(i, n - Vector256<float>.Count);
-                Fp4(Vector256.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
-                if (at == (nuint)(n - Vector256<float>.Count))
-                    return;
-            }
-        }
-        if (maxWidth >= SimdWidth.Vector128 && n >= Vector128<float>.Count)
-        {
-            var r = Vector128.Create(reciprocal);
-            for (var i = 0; ; i += Vector128<float>.Count)
-            {
-                var at = (nuint)Math.Min(i, n - Vector128<float>.Count);
-                Fp4(Vector128.LoadUnsafe(ref x, at) * r).StoreUnsafe(ref c, at);
-                if (at == (nuint)(n - Vector128<float>.Count))
-                    return;
-            }
-        }
-        for (var i = 0; i < n; i++)
-            codes[i] = Fp4Code(block[i] * reciprocal);
+        static abstract int Code(float scaled);
+
+        static abstract Vector128<int> Codes(Vector128<float> scaled);
+
+        static abstract Vector256<int> Codes(Vector256<float> scaled);
+
+        static abstract Vector512<int> Codes(Vector512<float> scaled);
     }
 
-    // A comparison is all ones (-1) where true: subtracting it counts.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly struct Nf4Decision : ICodeDecision
+    {
+        public static int Code(float scaled) => Nf4Code(scaled);
+
+        public static Vector128<int> Codes(Vector128<float> scaled) => Nf4(scaled);
+
+        public static Vector256<int> Codes(Vector256<float> scaled) => Nf4(scaled);
+
+        public static Vector512<int> Codes(Vector512<float> scaled) => Nf4(scaled);
+    }
+
+    private readonly struct Fp4Decision : ICodeDecision
+    {
+        public static int Code(float scaled) => Fp4Code(scaled);
+
+        public static Vector128<int> Codes(Vector128<float> scaled) => Fp4(scaled);
+
+        public static Vector256<int> Codes(Vector256<float> scaled) => Fp4(scaled);
+
+        public static Vector512<int> Codes(Vector512<float> scaled) => Fp4(scaled);
+    }
+
     private static Vector128<int> Nf4(Vector128<float> s)
     {
         var code = Vector128<int>.Zero;
