@@ -2,7 +2,6 @@ using System.CommandLine;
 using Thaw.Cli.Rendering;
 using Thaw.IO;
 using Thaw.Models;
-using Thaw.Pipeline;
 using Thaw.Pipeline.Dequantization;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Tensors;
@@ -31,25 +30,17 @@ internal static class DequantizeCommand
             Description = "Output dtype. Default: the dtype the model's tensors share (quant-state dtype for 4-bit weights), else config.json's, else bf16; only quantized weights change. With --dtype every floating-point tensor is written in it.",
         };
         dtype.AcceptOnlyFromAmong([.. DTypeNames.Keys]);
-        var maxShardSize = ResourceOptions.Size("--max-shard-size", "Most tensor bytes per safetensors file (default 5GB).");
-        var maxMemory = ResourceOptions.Size("--max-memory", "Most memory for chunk buffers in flight (default 256MiB).");
-        var threads = ResourceOptions.Threads();
-        var force = new Option<bool>("--force") { Description = "Replace an existing output folder (only once the new one is complete)." };
+        var folderOutput = new FolderOutputOptions();
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var command = new Command("dequantize", "Decode a bitsandbytes 4-bit/8-bit model to a plain bf16/f16/f32 safetensors model folder.")
         {
-            model, output, dtype, maxShardSize, maxMemory, threads, force, json, quiet,
+            model, output, dtype, json, quiet,
         };
+        folderOutput.AddTo(command);
         command.SetAction(result =>
         {
-            var options = new PipelineOptions
-            {
-                MaxShardSize = result.ValueOr(maxShardSize, PipelineOptions.DefaultMaxShardSize),
-                MaxMemory = result.ValueOr(maxMemory, PipelineOptions.DefaultMaxMemory),
-                Threads = result.ValueOr(threads, Environment.ProcessorCount),
-                Force = result.GetValue(force),
-            };
+            var options = folderOutput.Read(result);
             var requested = result.GetValue(dtype) is { } name ? DTypeNames[name] : (DType?)null;
             using var opened = HfModel.Open(result.GetValue(model)!);
             var outputDType = Dequantizer.OutputDType(opened, requested);

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Thaw.Cli.Rendering;
 using Thaw.IO;
 using Thaw.Models;
-using Thaw.Pipeline;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Quantization.Bnb;
 
@@ -48,16 +47,14 @@ internal static class QuantizeCommand
             Description = "Keep a module unquantized (repeatable): 'lm_head', 'mlp.down_proj' (every layer), 'model.layers.0' (a whole layer).",
             HelpName = "MODULE",
         };
-        var maxShardSize = ResourceOptions.Size("--max-shard-size", "Most tensor bytes per safetensors file (default 5GB).");
-        var maxMemory = ResourceOptions.Size("--max-memory", "Most memory for chunk buffers in flight (default 256MiB).");
-        var threads = ResourceOptions.Threads();
-        var force = new Option<bool>("--force") { Description = "Replace an existing output folder (only once the new one is complete)." };
+        var folderOutput = new FolderOutputOptions();
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var command = new Command("quantize", "Quantize a model to a bitsandbytes NF4/FP4/LLM.int8 checkpoint that transformers loads as it saved it.")
         {
-            model, output, type, blocksize, doubleQuant, computeDType, skip, maxShardSize, maxMemory, threads, force, json, quiet,
+            model, output, type, blocksize, doubleQuant, computeDType, skip, json, quiet,
         };
+        folderOutput.AddTo(command);
         command.Validators.Add(result =>
         {
             // Read the token: the value of a bad --type cannot be converted (its own error is reported).
@@ -79,13 +76,7 @@ internal static class QuantizeCommand
                 ComputeDType = result.GetValue(computeDType) is { } name ? BnbQuantizationSettings.ParseComputeDType(name) : Tensors.DType.F32,
                 SkipModules = result.GetValue(skip) ?? [],
             };
-            var options = new PipelineOptions
-            {
-                MaxShardSize = result.ValueOr(maxShardSize, PipelineOptions.DefaultMaxShardSize),
-                MaxMemory = result.ValueOr(maxMemory, PipelineOptions.DefaultMaxMemory),
-                Threads = result.ValueOr(threads, Environment.ProcessorCount),
-                Force = result.GetValue(force),
-            };
+            var options = folderOutput.Read(result);
             using var opened = HfModel.Open(result.GetValue(model)!);
             var planned = BnbModelQuantizer.Plan(opened, result.GetValue(output)!, settings, options);
             var quietRun = result.GetValue(quiet);
