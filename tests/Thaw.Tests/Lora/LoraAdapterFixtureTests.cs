@@ -7,7 +7,8 @@ namespace Thaw.Tests.Lora;
 /// <summary>The PEFT-written fixture adapters against their bases; ratios from PEFT in generation-report.json.</summary>
 public class LoraAdapterFixtureTests
 {
-    // PEFT computed ||ΔW||/||W|| in float32/float64; ours accumulates in double from the same float32 values.
+    // PEFT computed ||ΔW||/||W|| with float32 products; ours accumulates in double from the same float32 values.
+    // Observed: at most 5.1e-7 relative (A3), 1.1e-7 (A4), 1.5e-7 (A5, against the dequantized NF4 base).
     private const double RatioTolerance = 1e-6;
 
     [Theory]
