@@ -53,6 +53,18 @@ public class LoraAdapterFixtureTests
         Assert.Empty(AdapterDiagnosis.Diagnose(adapter, model, "A1-llama-bf16").Findings);
     }
 
+    [Fact]
+    public void TorchBinAdapterIsRead()
+    {
+        // adapter_model.bin written by torch.save (tests/fixtures/torch/README.md).
+        using var folder = new TempFolder();
+        File.Copy(Fixtures.Path("torch/adapter_model.bin"), folder.File("adapter_model.bin"));
+        File.WriteAllText(folder.File(AdapterConfig.FileName), """{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q_proj", "v_proj"]}""");
+        using var adapter = LoraAdapter.Load(folder.Path);
+        Assert.Equal(["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj"], adapter.Modules.Select(m => m.Path));
+        Assert.All(adapter.Modules, m => Assert.Equal((2, 2.0), (m.Rank, m.Scaling)));
+    }
+
     private static Dictionary<string, double> ExpectedRatios(string adapter)
     {
         var report = JsonNode.Parse(File.ReadAllText(Fixtures.Path("generation-report.json")))!;
