@@ -19,6 +19,7 @@ internal static class ThawCommand
             InspectCommand.Create(context),
             DequantizeCommand.Create(context),
             QuantizeCommand.Create(context),
+            DoctorCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

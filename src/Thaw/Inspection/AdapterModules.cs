@@ -1,3 +1,4 @@
+using Thaw.Lora;
 using Thaw.Tensors;
 
 namespace Thaw.Inspection;
@@ -6,25 +7,13 @@ namespace Thaw.Inspection;
 public sealed record AdapterModule(string ModulePath, string Kind, int Rank, string? LoraA, string? LoraB, string? MagnitudeVector);
 
 /// <summary>
-/// Groups the tensors of a saved PEFT adapter (spec/peft-lora.md §2.1) by module:
-/// <c>base_model.model.&lt;m&gt;.lora_A.weight</c> / <c>lora_B.weight</c> (Linear, Conv), <c>lora_embedding_A/B</c>
-/// (Embedding) and <c>lora_magnitude_vector</c> (DoRA). Other tensors (modules_to_save copies, biases, trainable
-/// token rows) are counted as full tensors. Key normalization for raw training checkpoints belongs to the merge.
+/// Groups the tensors of a saved PEFT adapter by module for <c>thaw inspect</c>, with the key rules of
+/// <see cref="AdapterKeys"/> (so raw training checkpoints group too): lora_A/lora_B (Linear, Conv), lora_embedding_A/B
+/// (Embedding) and lora_magnitude_vector (DoRA). Every other tensor (full replacements, biases, trainable token rows,
+/// keys no rule knows) is listed as a full tensor: inspect shows a file as it is, <see cref="LoraAdapter"/> judges it.
 /// </summary>
 public static class AdapterModules
 {
-    private const string PeftPrefix = "base_model.model.";
-
-    private static readonly (string Suffix, string Kind, bool IsA)[] LoraSuffixes =
-    [
-        (".lora_A.weight", "linear", true),
-        (".lora_B.weight", "linear", false),
-        (".lora_embedding_A", "embedding", true),
-        (".lora_embedding_B", "embedding", false),
-    ];
-
-    private const string MagnitudeSuffix = ".lora_magnitude_vector";
-
     /// <summary>The modules, in the order their first tensor appears, and the tensors that belong to none.</summary>
     public static (IReadOnlyList<AdapterModule> Modules, IReadOnlyList<TensorInfo> OtherTensors) Group(IEnumerable<TensorInfo> tensors)
     {
@@ -33,16 +22,23 @@ public static class AdapterModules
         var others = new List<TensorInfo>();
         foreach (var tensor in tensors)
         {
-            var name = tensor.Name.StartsWith(PeftPrefix, StringComparison.Ordinal) ? tensor.Name[PeftPrefix.Length..] : tensor.Name;
-            var (module, kind, role) = Classify(name);
-            if (module is null)
+            var key = AdapterKeys.Classify(AdapterKeys.Normalize(tensor.Name));
+            var role = key?.Role switch
+            {
+                AdapterTensorRole.LoraA or AdapterTensorRole.EmbeddingA => 'A',
+                AdapterTensorRole.LoraB or AdapterTensorRole.EmbeddingB => 'B',
+                AdapterTensorRole.Magnitude => 'M',
+                _ => ' ',
+            };
+            if (key is null || role == ' ')
             {
                 others.Add(tensor);
                 continue;
             }
-            if (!modules.TryGetValue(module, out var entry))
+            var kind = key.Role is AdapterTensorRole.EmbeddingA or AdapterTensorRole.EmbeddingB ? "embedding" : "linear";
+            if (!modules.TryGetValue(key.Module, out var entry))
             {
-                order.Add(module);
+                order.Add(key.Module);
                 entry = (kind, null, null, null);
             }
             entry = role switch
@@ -51,7 +47,7 @@ public static class AdapterModules
                 'B' => entry with { B = tensor, Kind = kind },
                 _ => entry with { M = tensor },
             };
-            modules[module] = entry;
+            modules[key.Module] = entry;
         }
         var result = order.Select(m =>
         {
@@ -69,17 +65,5 @@ public static class AdapterModules
         if (b is { Shape.Length: >= 2 })
             return (int)Math.Min(b.Shape[1], int.MaxValue);
         return 0;
-    }
-
-    private static (string? Module, string Kind, char Role) Classify(string name)
-    {
-        foreach (var (suffix, kind, isA) in LoraSuffixes)
-        {
-            if (name.EndsWith(suffix, StringComparison.Ordinal))
-                return (name[..^suffix.Length], kind, isA ? 'A' : 'B');
-        }
-        if (name.EndsWith(MagnitudeSuffix, StringComparison.Ordinal))
-            return (name[..^MagnitudeSuffix.Length], "linear", 'M');
-        return (null, "", ' ');
     }
 }

@@ -9,6 +9,18 @@ public enum LoraError
     NotAnAdapter,
     /// <summary>The adapter uses a feature whose merge Thaw refuses (it would be wrong or is not reproducible).</summary>
     RefusedFeature,
+    /// <summary>A tensor name in the adapter file matches none of the PEFT key forms Thaw knows.</summary>
+    UnrecognizedKey,
+    /// <summary>Two keys name the same tensor once adapter names and wrapper prefixes are removed.</summary>
+    DuplicateKey,
+    /// <summary>An adapter tensor has zero elements (a ZeRO-3 save without gathered parameters).</summary>
+    EmptyTensor,
+    /// <summary>A module has lora_A without lora_B (or the reverse), or a magnitude/bias without both.</summary>
+    IncompleteModule,
+    /// <summary>A LoRA tensor's shape is not a LoRA shape, or lora_A and lora_B disagree on the rank.</summary>
+    BadShape,
+    /// <summary>An adapter tensor is not stored as floating point.</summary>
+    NotFloat,
 }
 
 /// <summary>An adapter file or config Thaw cannot use.</summary>

@@ -50,6 +50,22 @@ public sealed class InspectorTests : IDisposable
     }
 
     [Fact]
+    public void RawTrainingCheckpointKeysAreGroupedByModule()
+    {
+        File.WriteAllText(scratch.File(AdapterConfig.FileName), """{"peft_type": "LORA", "r": 4, "lora_alpha": 8}""");
+        Thaw.Tests.Models.TestWeights.Write(scratch.File("adapter_model.safetensors"),
+            Lora.TestAdapters.F32("module.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight", [4, 32]),
+            Lora.TestAdapters.F32("_orig_mod.base_model.model.model.layers.0.self_attn.q_proj.lora_B.default.weight", [32, 4]),
+            Lora.TestAdapters.F32("base_model.model.lm_head.weight", [10, 32]));
+
+        var adapter = Inspector.Inspect(scratch.Path, ModelLocator.FromProcess()).Adapter!;
+
+        var module = Assert.Single(adapter.Modules);
+        Assert.Equal(("model.layers.0.self_attn.q_proj", "linear", 4), (module.Module, module.Kind, module.Rank));
+        Assert.Equal(["base_model.model.lm_head.weight"], adapter.OtherTensors);
+    }
+
+    [Fact]
     public void AdapterWithoutWeightsIsRefused()
     {
         File.Copy(Fixtures.Path("A5-qlora-r8/adapter_config.json"), Path.Combine(scratch.Path, AdapterConfig.FileName));

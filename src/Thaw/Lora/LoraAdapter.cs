@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using Thaw.Formats;
+using Thaw.Tensors;
+
+namespace Thaw.Lora;
+
+/// <summary>
+/// A PEFT LoRA adapter folder: adapter_config.json and adapter_model.safetensors (or .bin), with every tensor key
+/// normalized (<see cref="AdapterKeys"/>) and grouped into modules. Structural problems (unknown keys, missing halves,
+/// empty tensors, A and B disagreeing on the rank) throw; matching to a base model is the diagnosis's job.
+/// </summary>
+public sealed class LoraAdapter : IDisposable
+{
+    /// <summary>The weight file names PEFT writes, in the order PEFT prefers them.</summary>
+    public static readonly IReadOnlyList<string> WeightFileNames = ["adapter_model.safetensors", "adapter_model.bin"];
+
+    private readonly ITensorFile file;
+
+    private LoraAdapter(string folder, AdapterConfig config, ITensorFile file, IReadOnlyList<LoraModule> modules,
+        IReadOnlyList<AdapterReplacement> replacements, IReadOnlyList<AdapterTrainableTokens> trainableTokens, IReadOnlyList<TensorInfo> ignored)
+    {
+        Folder = folder;
+        Config = config;
+        this.file = file;
+        Modules = modules;
+        Replacements = replacements;
+        TrainableTokens = trainableTokens;
+        IgnoredTensors = ignored;
+    }
+
+    public string Folder { get; }
+
+    public AdapterConfig Config { get; }
+
+    /// <summary>The weight file that was read.</summary>
+    public string WeightsPath => file.Path;
+
+    /// <summary>LoRA modules in the order their first tensor appears in the file.</summary>
+    public IReadOnlyList<LoraModule> Modules { get; }
+
+    public IReadOnlyList<AdapterReplacement> Replacements { get; }
+
+    public IReadOnlyList<AdapterTrainableTokens> TrainableTokens { get; }
+
+    /// <summary>Stale <c>.original_module.</c> copies, which PEFT never loads.</summary>
+    public IReadOnlyList<TensorInfo> IgnoredTensors { get; }
+
+    /// <summary>Reads an adapter folder.</summary>
+    /// <exception cref="LoraException">The folder is not an adapter, or its tensors are not a well-formed LoRA.</exception>
+    public static LoraAdapter Load(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var config = AdapterConfig.Load(folder);
+        var weights = WeightFileNames.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
+            ?? throw new LoraException(LoraError.NotAnAdapter, folder, null,
+                $"adapter folder has adapter_config.json but no weights ({string.Join(" or ", WeightFileNames)})");
+        var file = TensorFiles.Open(weights);
+        try
+        {
+            return Build(folder, config, file);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private static LoraAdapter Build(string folder, AdapterConfig config, ITensorFile file)
+    {
+        var parts = new Dictionary<string, Dictionary<AdapterTensorRole, TensorInfo>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        var replacements = new List<AdapterReplacement>();
+        var tokens = new List<AdapterTrainableTokens>();
+        var ignored = new List<TensorInfo>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tensor in file.Tensors)
+        {
+            var normalized = AdapterKeys.Normalize(tensor.Name);
+            var key = AdapterKeys.Classify(normalized);
+            if (key is null)
+                Throw(LoraError.UnrecognizedKey, file.Path, tensor.Name,
+                    $"key (normalized '{normalized}') is none of PEFT's LoRA forms (lora_A/lora_B, lora_embedding_A/B, lora_magnitude_vector, full module tensors); it may be another PEFT method or a training checkpoint Thaw does not know");
+            if (!seen.TryAdd(normalized, tensor.Name))
+                Throw(LoraError.DuplicateKey, file.Path, tensor.Name, $"names the same tensor '{normalized}' as '{seen[normalized]}' once adapter names and wrapper prefixes are removed; the file holds two adapters or two copies");
+            if (key.Role == AdapterTensorRole.Ignored)
+            {
+                ignored.Add(tensor);
+                continue;
+            }
+            if (tensor.ElementCount == 0)
+                Throw(LoraError.EmptyTensor, file.Path, tensor.Name,
+                    $"shape {tensor.ShapeText} has no elements: saved under DeepSpeed ZeRO-3 without gathering the parameters; save again with stage3_gather_16bit_weights_on_model_save");
+            if (!FloatConversions.CanConvert(tensor.DType, DType.F32))
+                Throw(LoraError.NotFloat, file.Path, tensor.Name, $"dtype {DTypes.SafetensorsName(tensor.DType)} is not floating point; adapter weights are f32, f16 or bf16");
+            switch (key.Role)
+            {
+                case AdapterTensorRole.Replacement:
+                    replacements.Add(new(key.Module, tensor));
+                    break;
+                case AdapterTensorRole.TrainableTokens:
+                    tokens.Add(new(key.Module, tensor));
+                    break;
+                default:
+                    if (!parts.TryGetValue(key.Module, out var roles))
+                    {
+                        parts[key.Module] = roles = [];
+                        order.Add(key.Module);
+                    }
+                    roles[key.Role] = tensor;
+                    break;
+            }
+        }
+        var modules = order.Select(m => BuildModule(config, file.Path, m, parts[m])).ToList();
+        return new LoraAdapter(folder, config, file, modules, replacements, tokens, ignored);
+    }
+
+    private static LoraModule BuildModule(AdapterConfig config, string path, string module, Dictionary<AdapterTensorRole, TensorInfo> roles)
+    {
+        var isEmbedding = roles.ContainsKey(AdapterTensorRole.EmbeddingA) || roles.ContainsKey(AdapterTensorRole.EmbeddingB);
+        var isLinear = roles.ContainsKey(AdapterTensorRole.LoraA) || roles.ContainsKey(AdapterTensorRole.LoraB);
+        if (isEmbedding && isLinear)
+            Throw(LoraError.IncompleteModule, path, module, "module has both lora_A/lora_B and lora_embedding_A/B; a module is either a Linear or an Embedding");
+        var (aRole, bRole) = isEmbedding ? (AdapterTensorRole.EmbeddingA, AdapterTensorRole.EmbeddingB) : (AdapterTensorRole.LoraA, AdapterTensorRole.LoraB);
+        var a = roles.GetValueOrDefault(aRole);
+        var b = roles.GetValueOrDefault(bRole);
+        if (a is null || b is null)
+            Throw(LoraError.IncompleteModule, path, module,
+                $"module has {string.Join(", ", roles.Keys)} but needs both {aRole} and {bRole}; the file is truncated or was filtered");
+        CheckShapes(path, module, isEmbedding, a, b);
+        var rank = (int)a.Shape[0];
+        var alpha = config.AlphaFor(module);
+        roles.TryGetValue(AdapterTensorRole.Magnitude, out var magnitude);
+        roles.TryGetValue(AdapterTensorRole.LoraBBias, out var bias);
+        return new LoraModule(module, isEmbedding ? LoraModuleKind.Embedding : LoraModuleKind.Linear, a, b, magnitude, bias,
+            rank, config.RankFor(module), alpha, config.Scaling(rank, alpha));
+    }
+
+    // Linear A [r, in, *k], B [out, r, 1...]; Embedding A [r, vocab], B [dim, r]. Both agree on r.
+    private static void CheckShapes(string path, string module, bool isEmbedding, TensorInfo a, TensorInfo b)
+    {
+        var aOk = isEmbedding ? a.Shape.Length == 2 : a.Shape.Length >= 2;
+        var bOk = isEmbedding ? b.Shape.Length == 2 : b.Shape.Length == a.Shape.Length && b.Shape.Skip(2).All(d => d == 1);
+        if (!aOk || !bOk)
+            Throw(LoraError.BadShape, path, module, $"A {a.ShapeText} and B {b.ShapeText} are not LoRA shapes (A [r, in], B [out, r])");
+        if (a.Shape[0] != b.Shape[1])
+            Throw(LoraError.BadShape, path, module, $"A {a.ShapeText} has rank {a.Shape[0]} but B {b.ShapeText} has rank {b.Shape[1]}; they must agree");
+        if (a.Shape[0] > int.MaxValue)
+            Throw(LoraError.BadShape, path, module, $"rank {a.Shape[0]} is larger than {int.MaxValue}");
+    }
+
+    /// <summary>Reads a whole adapter tensor as float32 (adapter tensors are small: r × features).</summary>
+    public float[] ReadValues(TensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.ElementCount > Array.MaxLength / 4)
+            Throw(LoraError.BadShape, file.Path, tensor.Name, $"{tensor.ElementCount} elements is too large for an adapter tensor");
+        var values = new float[tensor.ElementCount];
+        FloatConversions.ToSingle(tensor.DType, file.ReadAll(tensor), values);
+        return values;
+    }
+
+    public void Dispose() => file.Dispose();
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void Throw(LoraError reason, string path, string tensor, string detail) =>
+        throw new LoraException(reason, path, tensor, detail);
+}
