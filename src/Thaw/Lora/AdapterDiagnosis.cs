@@ -87,6 +87,7 @@ public sealed class AdapterDiagnosis
             Add(FindingSeverity.Error, FindingCodes.NonFinite, "holds NaN or Inf values; training diverged or the file is damaged");
             return diagnosis;
         }
+        // With DoRA a zero B still rescales each row to the trained magnitude, so only plain LoRA is a no-op.
         if (!b.AsSpan().ContainsAnyExcept(0f) && module.Magnitude is null)
             Add(FindingSeverity.Error, FindingCodes.ZeroLoraB, "lora_B is all zeros, so the adapter changes nothing here (untrained, or saved before the first step)");
         double baseNorm;
