@@ -37,6 +37,15 @@ public sealed class AdapterConfig
     /// <summary>A Python regex matched with fullmatch, when target_modules is a string.</summary>
     public string? TargetModulesRegex { get; private init; }
 
+    /// <summary>exclude_modules as a list (same matching as target_modules, applied first); null when absent or a regex.</summary>
+    public IReadOnlyList<string>? ExcludeModules { get; private init; }
+
+    /// <summary>exclude_modules as a fullmatch regex, when it is a string.</summary>
+    public string? ExcludeModulesRegex { get; private init; }
+
+    /// <summary>True when layers_to_transform restricts targeting to some layer indices.</summary>
+    public bool HasLayersToTransform { get; private init; }
+
     public IReadOnlyList<string>? ModulesToSave { get; private init; }
 
     /// <summary>rank_pattern in JSON order (order decides which pattern wins).</summary>
@@ -99,6 +108,7 @@ public sealed class AdapterConfig
         var reader = new ConfigFields(path, raw);
         var peftType = reader.String("peft_type") ?? throw new LoraException(LoraError.BadConfig, path, null, "adapter_config.json has no peft_type; PEFT requires it");
         var targets = raw["target_modules"];
+        var excludes = raw["exclude_modules"];
         var config = new AdapterConfig(path, raw)
         {
             PeftType = peftType,
@@ -113,6 +123,9 @@ public sealed class AdapterConfig
             TaskType = reader.String("task_type"),
             TargetModules = targets is JsonArray ? reader.StringList("target_modules") : null,
             TargetModulesRegex = targets is JsonValue ? reader.String("target_modules") : null,
+            ExcludeModules = excludes is JsonArray ? reader.StringList("exclude_modules") : null,
+            ExcludeModulesRegex = excludes is JsonValue ? reader.String("exclude_modules") : null,
+            HasLayersToTransform = raw["layers_to_transform"] is not null,
             ModulesToSave = reader.StringList("modules_to_save"),
             RankPattern = reader.Pattern("rank_pattern", n => reader.IntValue("rank_pattern", n)),
             AlphaPattern = reader.Pattern("alpha_pattern", n => reader.NumberValue("alpha_pattern", n)),

@@ -72,6 +72,8 @@ public sealed class AdapterDiagnosis
             Add(FindingSeverity.Error, FindingCodes.ShapeMismatch, problem);
             return diagnosis;
         }
+        if (module.BBias is not null && adapter.Config.LoraBias && BaseTensorMatch.Find(model, module.Path + ".bias") is null)
+            Add(FindingSeverity.Error, FindingCodes.MissingBaseBias, "lora_bias adds scaling·lora_B.bias to the base bias, but the base layer has no bias");
         var a = adapter.ReadValues(module.A);
         var b = adapter.ReadValues(module.B);
         var finite = AllFinite(a) && AllFinite(b);
@@ -85,6 +87,7 @@ public sealed class AdapterDiagnosis
             Add(FindingSeverity.Error, FindingCodes.NonFinite, "holds NaN or Inf values; training diverged or the file is damaged");
             return diagnosis;
         }
+        // With DoRA a zero B still rescales each row to the trained magnitude, so only plain LoRA is a no-op.
         if (!b.AsSpan().ContainsAnyExcept(0f) && module.Magnitude is null)
             Add(FindingSeverity.Error, FindingCodes.ZeroLoraB, "lora_B is all zeros, so the adapter changes nothing here (untrained, or saved before the first step)");
         double baseNorm;
@@ -110,6 +113,12 @@ public sealed class AdapterDiagnosis
         var b = module.B.Shape;
         string Describe(string expected) =>
             $"A {module.A.ShapeText} and B {module.B.ShapeText} do not fit base '{weight.Name}' {weight.ShapeText}: {expected}; the adapter was trained for another model size";
+        // DoRA magnitude ([out], or [1, out, 1, 1] for Conv) and lora_B.bias hold one value per output feature.
+        foreach (var perOutput in new[] { module.Magnitude, module.BBias })
+        {
+            if (perOutput is not null && perOutput.ElementCount != b[0])
+                return $"'{perOutput.Name}' {perOutput.ShapeText} must hold one value per output feature ({b[0]}, from B {module.B.ShapeText})";
+        }
         if (module.Kind == LoraModuleKind.Embedding)
             return w.Length == 2 && a[1] == w[0] && b[0] == w[1] ? null : Describe("an embedding needs A [r, vocab] and B [dim, r]");
         if (w.Length != a.Length)
@@ -153,9 +162,10 @@ public sealed class AdapterDiagnosis
     }
 
     // PEFT silently leaves targeted modules without keys at their init (B = 0): the adapter does nothing there.
+    // layers_to_transform narrows targeting by layer index with version-dependent regexes; then no warning is guessed.
     private static void CheckTargetedModules(AdapterConfig config, HfModel model, HashSet<string> matched, List<AdapterFinding> findings)
     {
-        if (config.TargetModules is null && config.TargetModulesRegex is null)
+        if ((config.TargetModules is null && config.TargetModulesRegex is null) || config.HasLayersToTransform)
             return;
         const string suffix = ".weight";
         foreach (var tensor in model.Tensors)
@@ -169,12 +179,18 @@ public sealed class AdapterDiagnosis
         }
     }
 
-    // target_modules semantics (tuners_utils.py): a list matches the path or a "."-bounded suffix; a string is a fullmatch regex.
-    private static bool IsTargeted(AdapterConfig config, string module)
+    // tuners_utils.py: exclude_modules first, then target_modules; modules_to_save (suffix match) are never LoRA-targeted.
+    private static bool IsTargeted(AdapterConfig config, string module) =>
+        !Matches(config.ExcludeModules, config.ExcludeModulesRegex, module)
+        && !(config.ModulesToSave?.Any(m => module.EndsWith(m, StringComparison.Ordinal)) ?? false)
+        && Matches(config.TargetModules, config.TargetModulesRegex, module);
+
+    // A list matches the path or a "."-bounded suffix; a string is a fullmatch regex.
+    private static bool Matches(IReadOnlyList<string>? list, string? regex, string module)
     {
-        if (config.TargetModules is { } list)
+        if (list is not null)
             return list.Any(t => module == t || module.EndsWith("." + t, StringComparison.Ordinal));
-        return Regex.IsMatch(module, $@"\A(?:{config.TargetModulesRegex})\z", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        return regex is not null && Regex.IsMatch(module, $@"\A(?:{regex})\z", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 
     private static void CheckBaseChoice(AdapterConfig config, HfModel model, string baseName, List<AdapterFinding> findings)

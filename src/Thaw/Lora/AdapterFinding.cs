@@ -19,6 +19,7 @@ public static class FindingCodes
     public const string NonFinite = "non_finite";
     public const string ZeroLoraB = "zero_lora_b";
     public const string BaseUnreadable = "base_unreadable";
+    public const string MissingBaseBias = "missing_base_bias";
     public const string RankDiffersFromConfig = "rank_differs_from_config";
     public const string TargetedModuleMissing = "targeted_module_missing";
     public const string LoraBiasIgnored = "lora_bias_ignored";

@@ -122,4 +122,35 @@ public class AdapterDiagnosisTests
         var other = Diagnose("""{"peft_type": "LORA", "r": 4, "lora_alpha": 8, "base_model_name_or_path": "meta-llama/Llama-3.2-1B"}""", Linear(Q0));
         Assert.Equal([FindingCodes.BaseModelDiffers], Codes(other, FindingSeverity.Warning));
     }
+
+    [Fact]
+    public void ExcludedModulesAndModulesToSaveAreNotExpected()
+    {
+        var d = Diagnose(Config(""", "exclude_modules": ["model.layers.1.self_attn.q_proj"]"""), Linear(Q0));
+        Assert.Empty(d.Findings);
+        var saved = Diagnose(Config(""", "modules_to_save": ["layers.1.self_attn.q_proj"]"""), Linear(Q0));
+        Assert.Empty(saved.Findings);
+    }
+
+    [Fact]
+    public void LayersToTransformSkipsTheTargetedModuleCheck() =>
+        Assert.Empty(Diagnose(Config(""", "layers_to_transform": [0]"""), Linear(Q0)).Findings);
+
+    [Fact]
+    public void DoraMagnitudeMustHaveOneValuePerOutputFeature()
+    {
+        var good = Diagnose(Config(targets: """["model.layers.0.self_attn.q_proj"]"""), [.. Linear(Q0), F32($"base_model.model.{Q0}.lora_magnitude_vector", [32])]);
+        Assert.Empty(good.Findings);
+        Assert.True(Assert.Single(good.Modules).IsDora);
+        var bad = Diagnose(Config(targets: """["model.layers.0.self_attn.q_proj"]"""), [.. Linear(Q0), F32($"base_model.model.{Q0}.lora_magnitude_vector", [16])]);
+        Assert.Equal([FindingCodes.ShapeMismatch], Codes(bad, FindingSeverity.Error));
+    }
+
+    [Fact]
+    public void LoraBiasOnABiaslessBaseIsAnError()
+    {
+        // Llama projections have no bias.
+        var d = Diagnose(Config(""", "lora_bias": true""", targets: """["model.layers.0.self_attn.q_proj"]"""), [.. Linear(Q0), F32($"base_model.model.{Q0}.lora_B.bias", [32])]);
+        Assert.Equal([FindingCodes.MissingBaseBias], Codes(d, FindingSeverity.Error));
+    }
 }
