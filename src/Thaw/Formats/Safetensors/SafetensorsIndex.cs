@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Thaw.Formats.Json;
 using Thaw.IO;
 
 namespace Thaw.Formats.Safetensors;
@@ -114,20 +115,15 @@ public sealed class SafetensorsIndex
     /// <summary>The index as transformers writes it: 2-space indent, keys sorted, ASCII-only, final newline.</summary>
     public byte[] ToJsonBytes()
     {
-        var metadata = new List<KeyValuePair<string, object>>();
+        var metadata = new JsonObject();
         if (TotalParameters is { } parameters)
-            metadata.Add(new("total_parameters", parameters));
+            metadata["total_parameters"] = parameters;
         if (TotalSize is { } size)
-            metadata.Add(new("total_size", size));
-        var index = new List<KeyValuePair<string, object>>
-        {
-            new("metadata", metadata),
-            new("weight_map", WeightMap.Select(p => new KeyValuePair<string, object>(p.Key, p.Value)).ToList()),
-        };
-        var text = new StringBuilder();
-        JsonText.AppendPythonIndented(text, index);
-        text.Append('\n');
-        return Encoding.ASCII.GetBytes(text.ToString());
+            metadata["total_size"] = size;
+        var weightMap = new JsonObject();
+        foreach (var (tensor, file) in WeightMap.OrderBy(p => p.Key, CodePointComparer.Instance))
+            weightMap[tensor] = file;
+        return PythonJson.ToBytes(new JsonObject { ["metadata"] = metadata, ["weight_map"] = weightMap });
     }
 
     /// <summary>Writes the index atomically to <paramref name="path"/>.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Thaw.Tensors;
+using Thaw.Formats.Json;
 
 namespace Thaw.Formats.Safetensors;
 

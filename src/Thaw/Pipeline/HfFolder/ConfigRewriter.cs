@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Thaw.Formats.Json;
 using Thaw.Models;
 using Thaw.Tensors;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Thaw.Models;
-using Thaw.Pipeline.HfFolder;
+using Thaw.Formats.Json;
 using Thaw.Tensors;
 
 namespace Thaw.Quantization.Bnb;

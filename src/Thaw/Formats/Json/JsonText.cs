@@ -2,12 +2,11 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 
-namespace Thaw.Formats.Safetensors;
+namespace Thaw.Formats.Json;
 
 /// <summary>
-/// JSON text exactly as the reference tools write it, so outputs are byte-identical to theirs:
-/// serde_json's compact form (safetensors headers) and Python's <c>json.dumps(indent=2, sort_keys=True)</c>
-/// (transformers' index files).
+/// JSON string literals exactly as the reference tools write them, so outputs are byte-identical to theirs:
+/// serde_json's (safetensors headers) and Python's json module with ensure_ascii (config and index files).
 /// </summary>
 internal static class JsonText
 {
@@ -53,42 +52,6 @@ internal static class JsonText
             rest = rest[(next + 1)..];
         }
         builder.Append('"');
-    }
-
-    /// <summary>
-    /// A value as <c>json.dumps(value, indent=2, sort_keys=True)</c> writes it. Values are strings, longs or
-    /// objects given as key/value pairs (keys sorted here by code point, as Python sorts str).
-    /// </summary>
-    public static void AppendPythonIndented(StringBuilder builder, object value, int level = 0)
-    {
-        switch (value)
-        {
-            case string text:
-                AppendPythonString(builder, text);
-                break;
-            case long number:
-                builder.Append(number.ToString(CultureInfo.InvariantCulture));
-                break;
-            case IEnumerable<KeyValuePair<string, object>> members:
-                var sorted = members.OrderBy(m => m.Key, CodePointComparer.Instance).ToList();
-                if (sorted.Count == 0)
-                {
-                    builder.Append("{}");
-                    break;
-                }
-                builder.Append('{');
-                for (var i = 0; i < sorted.Count; i++)
-                {
-                    builder.Append(i == 0 ? "\n" : ",\n").Append(' ', 2 * (level + 1));
-                    AppendPythonString(builder, sorted[i].Key);
-                    builder.Append(": ");
-                    AppendPythonIndented(builder, sorted[i].Value, level + 1);
-                }
-                builder.Append('\n').Append(' ', 2 * level).Append('}');
-                break;
-            default:
-                throw new ArgumentException($"cannot write a {value.GetType().Name} as JSON", nameof(value));
-        }
     }
 
     /// <summary>The short escapes both writers use, else \uxxxx with lowercase hex.</summary>

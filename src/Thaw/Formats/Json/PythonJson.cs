@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Thaw.Formats.Safetensors;
 
-namespace Thaw.Pipeline.HfFolder;
+namespace Thaw.Formats.Json;
 
 /// <summary>
 /// JSON as transformers writes config files (<c>json.dumps(d, indent=2, sort_keys=True) + "\n"</c>), but with the
