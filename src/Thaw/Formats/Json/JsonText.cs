@@ -18,33 +18,25 @@ internal static class JsonText
         string.Concat(Enumerable.Range(' ', '~' - ' ' + 1).Select(c => (char)c).Where(c => c is not ('"' or '\\'))));
 
     /// <summary>A string literal as serde_json writes it: UTF-8 kept, only '"', '\' and controls escaped.</summary>
-    public static void AppendSerdeString(StringBuilder builder, string value)
-    {
-        builder.Append('"');
-        var rest = value.AsSpan();
-        while (true)
-        {
-            var next = rest.IndexOfAny(SerdeEscaped);
-            builder.Append(next < 0 ? rest : rest[..next]);
-            if (next < 0)
-                break;
-            AppendEscape(builder, rest[next]);
-            rest = rest[(next + 1)..];
-        }
-        builder.Append('"');
-    }
+    public static void AppendSerdeString(StringBuilder builder, string value) =>
+        AppendString(builder, value, static rest => rest.IndexOfAny(SerdeEscaped));
 
     /// <summary>
     /// A string literal as Python's json module writes it with ensure_ascii (the default): everything outside
     /// ' '..'~' escaped as \uxxxx (lowercase hex, UTF-16 surrogate pairs above U+FFFF).
     /// </summary>
-    public static void AppendPythonString(StringBuilder builder, string value)
+    public static void AppendPythonString(StringBuilder builder, string value) =>
+        AppendString(builder, value, static rest => rest.IndexOfAnyExcept(PythonPlain));
+
+    private delegate int NextToEscape(ReadOnlySpan<char> rest);
+
+    private static void AppendString(StringBuilder builder, string value, NextToEscape nextToEscape)
     {
         builder.Append('"');
         var rest = value.AsSpan();
         while (true)
         {
-            var next = rest.IndexOfAnyExcept(PythonPlain);
+            var next = nextToEscape(rest);
             builder.Append(next < 0 ? rest : rest[..next]);
             if (next < 0)
                 break;
