@@ -20,6 +20,7 @@ internal static class ThawCommand
             DequantizeCommand.Create(context),
             QuantizeCommand.Create(context),
             DoctorCommand.Create(context),
+            MergeCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

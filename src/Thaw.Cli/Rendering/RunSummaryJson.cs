@@ -9,7 +9,10 @@ namespace Thaw.Cli.Rendering;
 /// <summary>The --json result of a command that writes a model folder.</summary>
 internal static class RunSummaryJson
 {
-    public static string Serialize(OutputSummary summary, DType dtype)
+    /// <param name="summary">What was written.</param>
+    /// <param name="dtype">The output dtype.</param>
+    /// <param name="extra">Writes the command's own fields into the object, after the common ones.</param>
+    public static string Serialize(OutputSummary summary, DType dtype, Action<Utf8JsonWriter>? extra = null)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -27,6 +30,7 @@ internal static class RunSummaryJson
             json.WriteNumber("seconds", Math.Round(summary.Elapsed.TotalSeconds, 3));
             using (var process = Process.GetCurrentProcess())
                 json.WriteNumber("peak_rss_bytes", process.PeakWorkingSet64);
+            extra?.Invoke(json);
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

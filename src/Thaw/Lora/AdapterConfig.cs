@@ -57,6 +57,12 @@ public sealed class AdapterConfig
     /// <summary>init_lora_weights as written (true/false or a method name).</summary>
     public string InitLoraWeights { get; private init; } = "true";
 
+    /// <summary>
+    /// trainable_token_indices: token ids whose embedding rows were trained, by module name (a suffix of the module
+    /// path); a plain list applies to the input embedding and is stored under the empty name. Null when absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<long>>? TrainableTokenIndices { get; private init; }
+
     /// <summary>Features present in the config whose merge Thaw refuses, each with the reason.</summary>
     public IReadOnlyList<RefusedFeature> RefusedFeatures => refusedFeatures ??= RefusedFeatureRules.Find(this);
 
@@ -129,6 +135,7 @@ public sealed class AdapterConfig
             ModulesToSave = reader.StringList("modules_to_save"),
             RankPattern = reader.Pattern("rank_pattern", n => reader.IntValue("rank_pattern", n)),
             AlphaPattern = reader.Pattern("alpha_pattern", n => reader.NumberValue("alpha_pattern", n)),
+            TrainableTokenIndices = ParseTokenIndices(path, raw["trainable_token_indices"]),
             InitLoraWeights = raw["init_lora_weights"] switch
             {
                 null => "true",
@@ -140,6 +147,22 @@ public sealed class AdapterConfig
         if (config.R <= 0)
             throw new LoraException(LoraError.BadConfig, path, null, $"r = {config.R}; the rank must be positive");
         return config;
+    }
+
+    private static Dictionary<string, IReadOnlyList<long>>? ParseTokenIndices(string path, JsonNode? node)
+    {
+        static LoraException Bad(string path) =>
+            new(LoraError.BadConfig, path, null, "trainable_token_indices must be a list of non-negative token ids or an object of such lists");
+        static IReadOnlyList<long> Ids(string path, JsonNode? list) => list is JsonArray array
+            ? array.Select(n => n is JsonValue v && v.TryGetValue(out long id) && id >= 0 ? id : throw Bad(path)).ToList()
+            : throw Bad(path);
+        return node switch
+        {
+            null => null,
+            JsonArray => new() { [""] = Ids(path, node) },
+            JsonObject o => o.ToDictionary(p => p.Key, p => Ids(path, p.Value), StringComparer.Ordinal),
+            _ => throw Bad(path),
+        };
     }
 }
 

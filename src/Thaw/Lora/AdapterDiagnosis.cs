@@ -26,9 +26,10 @@ public sealed class AdapterDiagnosis
 
     /// <summary>
     /// Diagnoses <paramref name="adapter"/> against <paramref name="model"/>; <paramref name="baseName"/> is how the user
-    /// named the base (path or hub id), compared with base_model_name_or_path.
+    /// named the base (path or hub id), compared with base_model_name_or_path. Without <paramref name="baseNorms"/>
+    /// the base weights are not read (a merge reads them anyway), so ||W|| and the ratios stay null.
     /// </summary>
-    public static AdapterDiagnosis Diagnose(LoraAdapter adapter, HfModel model, string baseName)
+    public static AdapterDiagnosis Diagnose(LoraAdapter adapter, HfModel model, string baseName, bool baseNorms = true)
     {
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(model);
@@ -38,7 +39,7 @@ public sealed class AdapterDiagnosis
         foreach (var refused in config.RefusedFeatures)
             findings.Add(new(FindingSeverity.Error, FindingCodes.RefusedFeature, null, $"{refused.Field}: {refused.Reason}"));
         var matched = new HashSet<string>(StringComparer.Ordinal);
-        var modules = adapter.Modules.Select(m => DiagnoseModule(adapter, model, m, matched, findings)).ToList();
+        var modules = adapter.Modules.Select(m => DiagnoseModule(adapter, model, m, baseNorms, matched, findings)).ToList();
         CheckReplacements(adapter, model, findings);
         CheckTargetedModules(config, model, matched, findings);
         CheckBaseChoice(config, model, baseName, findings);
@@ -46,7 +47,7 @@ public sealed class AdapterDiagnosis
         return new AdapterDiagnosis(modules, ordered);
     }
 
-    private static ModuleDiagnosis DiagnoseModule(LoraAdapter adapter, HfModel model, LoraModule module, HashSet<string> matched, List<AdapterFinding> findings)
+    private static ModuleDiagnosis DiagnoseModule(LoraAdapter adapter, HfModel model, LoraModule module, bool baseNorms, HashSet<string> matched, List<AdapterFinding> findings)
     {
         void Add(FindingSeverity severity, string code, string message) => findings.Add(new(severity, code, module.Path, message));
 
@@ -90,6 +91,9 @@ public sealed class AdapterDiagnosis
         // With DoRA a zero B still rescales each row to the trained magnitude, so only plain LoRA is a no-op.
         if (!b.AsSpan().ContainsAnyExcept(0f) && module.Magnitude is null)
             Add(FindingSeverity.Error, FindingCodes.ZeroLoraB, "lora_B is all zeros, so the adapter changes nothing here (untrained, or saved before the first step)");
+        var deltaNorm = LoraNorms.Delta(a, b, module.Rank, module.Scaling);
+        if (!baseNorms)
+            return diagnosis with { DeltaNorm = deltaNorm };
         double baseNorm;
         try
         {
@@ -100,7 +104,7 @@ public sealed class AdapterDiagnosis
             Add(FindingSeverity.Error, FindingCodes.BaseUnreadable, $"base tensor '{match.Tensor.Name}' cannot be read as values: {e.Message}");
             return diagnosis;
         }
-        return diagnosis with { DeltaNorm = LoraNorms.Delta(a, b, module.Rank, module.Scaling), BaseNorm = baseNorm };
+        return diagnosis with { DeltaNorm = deltaNorm, BaseNorm = baseNorm };
     }
 
     // Linear: B [out, r], A [r, in] against W [out, in] (GPT-2 Conv1D stores [in, out], told by the architecture,

@@ -161,6 +161,13 @@ public sealed class LoraAdapter : IDisposable
         return values;
     }
 
+    /// <summary>An adapter tensor as a stored tensor of its file, to read as a model tensor (replacements).</summary>
+    public Models.StoredTensor Stored(TensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        return new(tensor, file);
+    }
+
     public void Dispose() => file.Dispose();
 
     [DoesNotReturn, StackTraceHidden]

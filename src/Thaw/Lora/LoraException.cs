@@ -21,6 +21,12 @@ public enum LoraError
     BadShape,
     /// <summary>An adapter tensor is not stored as floating point.</summary>
     NotFloat,
+    /// <summary>A merge would produce NaN or Inf (PEFT's safe_merge check), or a value beyond the output dtype's range.</summary>
+    NonFiniteResult,
+    /// <summary>The adapter does not apply cleanly to the base (the errors <c>thaw doctor</c> reports), so nothing is merged.</summary>
+    MergeRefused,
+    /// <summary>The merge options do not fit the inputs (an adapter weight on DoRA, --into original with a 16-bit base, ...).</summary>
+    BadMergeRequest,
 }
 
 /// <summary>An adapter file or config Thaw cannot use.</summary>

@@ -64,7 +64,11 @@ public static class Dequantizer
         return PipelinePlan.Create(outputPath, tensors, companions, inputs, options);
     }
 
-    private static OutputTensor Output(ModelTensor tensor, DType dtype, bool castPlain)
+    /// <summary>
+    /// A tensor as dequantize writes it: quantized weights decoded to <paramref name="dtype"/>; plain tensors copied,
+    /// or cast when <paramref name="castPlain"/> and they are floating point of another dtype.
+    /// </summary>
+    internal static OutputTensor Output(ModelTensor tensor, DType dtype, bool castPlain)
     {
         switch (tensor)
         {
@@ -75,16 +79,19 @@ public static class Dequantizer
                 return Copy(plain);
             case PlainTensor plain when !castPlain || plain.DType == dtype || !DTypes.IsConvertibleFloat(plain.DType):
                 return Copy(plain);
-            case PlainTensor plain:
-                return Cast(plain, dtype, $"cast {DTypes.SafetensorsName(plain.DType)} → {DTypes.SafetensorsName(dtype)}");
-            case Bnb4BitTensor fourBit:
-                var nested = fourBit.IsDoubleQuant ? ", double quant" : "";
-                return Cast(fourBit, dtype, string.Create(CultureInfo.InvariantCulture,
-                    $"dequantize {fourBit.QuantType.ToString().ToLowerInvariant()} (block {fourBit.Blocksize}{nested}) → {DTypes.SafetensorsName(dtype)}"));
             default:
-                return Cast(tensor, dtype, $"dequantize {tensor.Kind} → {DTypes.SafetensorsName(dtype)}");
+                return Cast(tensor, dtype, $"{SourceDescription(tensor)} → {DTypes.SafetensorsName(dtype)}");
         }
     }
+
+    /// <summary>How a tensor's values are read, for plans: "cast BF16", "dequantize nf4 (block 64, double quant)".</summary>
+    internal static string SourceDescription(ModelTensor tensor) => tensor switch
+    {
+        PlainTensor plain => $"cast {DTypes.SafetensorsName(plain.DType)}",
+        Bnb4BitTensor fourBit => string.Create(CultureInfo.InvariantCulture,
+            $"dequantize {fourBit.QuantType.ToString().ToLowerInvariant()} (block {fourBit.Blocksize}{(fourBit.IsDoubleQuant ? ", double quant" : "")})"),
+        _ => $"dequantize {tensor.Kind}",
+    };
 
     private static OutputTensor Copy(PlainTensor plain) => new(plain.Name, plain.DType, plain.Shape, new CopyProducer(plain.Stored));
 

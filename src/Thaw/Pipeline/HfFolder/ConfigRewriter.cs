@@ -18,10 +18,19 @@ public static class ConfigRewriter
     private static readonly string[] DTypeKeys = ["dtype", "torch_dtype"];
 
     /// <summary>The rewritten config.json bytes, formatted as transformers writes them.</summary>
-    public static byte[] Rewrite(ModelConfig config, DType dtype)
+    public static byte[] Rewrite(ModelConfig config, DType dtype) => Rewrite(config, dtype, []);
+
+    /// <summary>
+    /// As <see cref="Rewrite(ModelConfig, DType)"/>, with fields a merge changes (vocab_size, tie_word_embeddings) set
+    /// wherever the config has them: at the top level and in sub-configs; at the top level when nowhere.
+    /// </summary>
+    public static byte[] Rewrite(ModelConfig config, DType dtype, IReadOnlyList<KeyValuePair<string, JsonNode>> fields)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(fields);
         var json = (JsonObject)config.Raw.DeepClone();
+        foreach (var (key, value) in fields)
+            SetField(json, key, value);
         json.Remove(QuantizationKey);
         var name = DTypes.TorchName(dtype);
         if (!SetExisting(json, name, onlyTorchNames: false))
@@ -32,6 +41,21 @@ public static class ConfigRewriter
                 SetExisting(subConfig, name, onlyTorchNames: true);
         }
         return PythonJson.ToBytes(json);
+    }
+
+    private static void SetField(JsonObject json, string key, JsonNode value)
+    {
+        var found = false;
+        foreach (var target in json.Select(p => p.Value).OfType<JsonObject>().Prepend(json).ToList())
+        {
+            if (target.ContainsKey(key))
+            {
+                target[key] = value.DeepClone();
+                found = true;
+            }
+        }
+        if (!found)
+            json.Insert(SortedIndex(json, key), key, value.DeepClone());
     }
 
     // In sub-configs a "dtype" key is only taken for the model's dtype when it holds a torch dtype name.
@@ -51,7 +75,9 @@ public static class ConfigRewriter
     }
 
     // Where sort_keys would put it when the config is sorted (as transformers writes it); a stable place otherwise.
-    private static void InsertSorted(JsonObject json, string key, string value)
+    private static void InsertSorted(JsonObject json, string key, string value) => json.Insert(SortedIndex(json, key), key, value);
+
+    private static int SortedIndex(JsonObject json, string key)
     {
         var index = 0;
         foreach (var (existing, _) in json)
@@ -60,6 +86,6 @@ public static class ConfigRewriter
                 break;
             index++;
         }
-        json.Insert(index, key, value);
+        return index;
     }
 }
