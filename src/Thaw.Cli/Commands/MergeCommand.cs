@@ -13,7 +13,8 @@ namespace Thaw.Cli.Commands;
 
 /// <summary>
 /// <c>thaw merge --base BASE --adapter ADAPTER[:WEIGHT] [--adapter ...] --out DIR [--dtype bf16|f16|f32]
-/// [--into dequantized|original --original ORIGINAL] [--plan] [--max-shard-size 5GB] [--max-memory SIZE] [--threads N] [--force]</c>.
+/// [--into dequantized|original --original ORIGINAL] [--plan] [--max-shard-size 5GB] [--max-memory SIZE] [--threads N] [--force]
+/// [--lora-r R --lora-alpha A [--rslora]]</c>.
 /// </summary>
 internal static class MergeCommand
 {
@@ -29,7 +30,7 @@ internal static class MergeCommand
         var baseModel = new Option<string>("--base") { Description = "Base model folder, hub id (local HF cache only) or .safetensors file: 16-bit, or bitsandbytes 4-bit/8-bit.", Required = true, HelpName = "BASE" };
         var adapters = new Option<string[]>("--adapter")
         {
-            Description = "PEFT adapter folder, optionally with a weight (DIR:0.7). Repeat to merge several: their deltas are added, each with its own scaling times its weight.",
+            Description = "PEFT adapter folder (or, with --lora-r/--lora-alpha, a training checkpoint file or folder), optionally with a weight (DIR:0.7). Repeat to merge several: their deltas are added, each with its own scaling times its weight.",
             Required = true,
             HelpName = "ADAPTER[:WEIGHT]",
             AllowMultipleArgumentsPerToken = false,
@@ -46,6 +47,7 @@ internal static class MergeCommand
         var original = new Option<string?>("--original") { Description = "With --into original: the unquantized model the base was quantized from.", HelpName = "ORIGINAL_BASE" };
         var plan = new Option<bool>("--plan") { Description = "Print the plan (tensors, steps, files, memory bound, free disk) and exit without writing." };
         var folderOutput = new FolderOutputOptions();
+        var rawCheckpoint = new RawCheckpointOptions();
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
         var command = new Command("merge", "Merge LoRA adapters into their base and write a standalone safetensors model folder, rounding each weight once.")
@@ -53,6 +55,7 @@ internal static class MergeCommand
             baseModel, adapters, output, dtype, into, original, plan, json, quiet,
         };
         folderOutput.AddTo(command);
+        rawCheckpoint.AddTo(command);
         command.Validators.Add(result =>
         {
             var intoOriginal = result.GetValue(into) == "original";
@@ -79,7 +82,7 @@ internal static class MergeCommand
                 foreach (var spec in result.GetValue(adapters)!)
                 {
                     var (folder, weight, _) = ParseAdapter(spec);
-                    merges.Add(new MergeAdapter(Open(opened, LoraAdapter.Load(folder!)), weight, folder!));
+                    merges.Add(new MergeAdapter(Open(opened, LoraAdapter.Load(folder!, rawCheckpoint.Read(result))), weight, folder!));
                 }
                 var request = new MergeRequest
                 {
@@ -147,7 +150,9 @@ internal static class MergeCommand
 
     private static void WriteWarnings(CliContext context, MergePlan merge)
     {
-        foreach (var finding in merge.Diagnoses.SelectMany(d => d.Findings).Where(f => f.Severity == FindingSeverity.Warning))
+        // The merge itself answers the quantized-base warnings: it merges into dequantized (or original) weights.
+        var answered = new[] { FindingCodes.QuantizedBase, FindingCodes.TrainedOnQuantizedBase };
+        foreach (var finding in merge.Diagnoses.SelectMany(d => d.Findings).Where(f => f.Severity == FindingSeverity.Warning && !answered.Contains(f.Code)))
             context.Error.WriteLine($"warning: {(finding.Module is null ? "" : finding.Module + ": ")}{finding.Message}");
     }
 

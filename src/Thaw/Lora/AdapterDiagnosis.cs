@@ -51,9 +51,10 @@ public sealed class AdapterDiagnosis
     {
         void Add(FindingSeverity severity, string code, string message) => findings.Add(new(severity, code, module.Path, message));
 
+        // PEFT refuses to load such a file; the scaling alpha/r would be a guess, so the merge refuses too.
         if (module.Rank != module.ConfigRank)
-            Add(FindingSeverity.Warning, FindingCodes.RankDiffersFromConfig,
-                $"tensors have rank {module.Rank} but the config (r / rank_pattern) says {module.ConfigRank}; PEFT would refuse to load it, Thaw uses the shapes");
+            Add(FindingSeverity.Error, FindingCodes.RankDiffersFromConfig,
+                $"tensors have rank {module.Rank} but the config (r / rank_pattern, or --lora-r) says {module.ConfigRank}, so the scaling alpha/r is ambiguous; fix r or rank_pattern in adapter_config.json (or --lora-r) to the rank the tensors have");
         if (module.BBias is not null && !adapter.Config.LoraBias)
             Add(FindingSeverity.Warning, FindingCodes.LoraBiasIgnored, "has lora_B.bias but the config has lora_bias=false, so PEFT ignores it (mergekit writes such files)");
         var match = BaseTensorMatch.Find(model, module.Path + ".weight");

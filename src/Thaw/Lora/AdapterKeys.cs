@@ -60,11 +60,24 @@ public static partial class AdapterKeys
         return string.Join('.', segments);
     }
 
-    /// <summary>Removes the <c>base_model.model.</c> prefix PEFT writes (transformers without save_peft_format writes none).</summary>
+    /// <summary>
+    /// Removes the <c>base_model.model.</c> prefix PEFT writes (transformers without save_peft_format writes none), and
+    /// whatever wraps it in a training checkpoint's state dict (<c>model.base_model.model.</c> from a trainer's wrapper).
+    /// </summary>
     public static string StripPeftPrefix(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return key.StartsWith(PeftPrefix, StringComparison.Ordinal) ? key[PeftPrefix.Length..] : key;
+        if (key.StartsWith(PeftPrefix, StringComparison.Ordinal))
+            return key[PeftPrefix.Length..];
+        var inner = key.IndexOf("." + PeftPrefix, StringComparison.Ordinal);
+        return inner >= 0 ? key[(inner + 1 + PeftPrefix.Length)..] : key;
+    }
+
+    /// <summary>True for a key of a trained full copy (<c>.modules_to_save.&lt;adapter&gt;.</c>), before normalization.</summary>
+    public static bool IsModulesToSaveKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Contains(".modules_to_save.", StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -15,26 +15,31 @@ public sealed class LoraAdapter : IDisposable
     /// <summary>The weight file names PEFT writes, in the order PEFT prefers them.</summary>
     public static readonly IReadOnlyList<string> WeightFileNames = ["adapter_model.safetensors", "adapter_model.bin"];
 
-    private readonly ITensorFile file;
+    private readonly IReadOnlyList<ITensorFile> files;
+    private readonly Dictionary<string, ITensorFile> fileByTensor;
 
-    private LoraAdapter(string folder, AdapterConfig config, ITensorFile file, IReadOnlyList<LoraModule> modules,
-        IReadOnlyList<AdapterReplacement> replacements, IReadOnlyList<AdapterTrainableTokens> trainableTokens, IReadOnlyList<TensorInfo> ignored)
+    private LoraAdapter(string folder, AdapterConfig config, IReadOnlyList<ITensorFile> files, Dictionary<string, ITensorFile> fileByTensor,
+        IReadOnlyList<LoraModule> modules, IReadOnlyList<AdapterReplacement> replacements, IReadOnlyList<AdapterTrainableTokens> trainableTokens,
+        IReadOnlyList<TensorInfo> ignored, bool isRawCheckpoint)
     {
         Folder = folder;
         Config = config;
-        this.file = file;
+        this.files = files;
+        this.fileByTensor = fileByTensor;
         Modules = modules;
         Replacements = replacements;
         TrainableTokens = trainableTokens;
         IgnoredTensors = ignored;
+        IsRawCheckpoint = isRawCheckpoint;
     }
 
+    /// <summary>The adapter folder, or the checkpoint file or folder.</summary>
     public string Folder { get; }
 
     public AdapterConfig Config { get; }
 
-    /// <summary>The weight file that was read.</summary>
-    public string WeightsPath => file.Path;
+    /// <summary>The first weight file that was read.</summary>
+    public string WeightsPath => files[0].Path;
 
     /// <summary>LoRA modules in the order their first tensor appears in the file.</summary>
     public IReadOnlyList<LoraModule> Modules { get; }
@@ -43,31 +48,71 @@ public sealed class LoraAdapter : IDisposable
 
     public IReadOnlyList<AdapterTrainableTokens> TrainableTokens { get; }
 
-    /// <summary>Stale <c>.original_module.</c> copies, which PEFT never loads.</summary>
+    /// <summary>
+    /// Tensors PEFT never loads: stale <c>.original_module.</c> copies; in a raw training checkpoint also the frozen
+    /// base weights it carries (<c>.base_layer.</c>, packed 4-bit tables, every tensor that is not LoRA or a trained copy).
+    /// </summary>
     public IReadOnlyList<TensorInfo> IgnoredTensors { get; }
 
-    /// <summary>Reads an adapter folder.</summary>
+    /// <summary>True when the tensors came from a training checkpoint with rank and alpha given by hand.</summary>
+    public bool IsRawCheckpoint { get; }
+
+    /// <summary>Reads a PEFT adapter folder.</summary>
     /// <exception cref="LoraException">The folder is not an adapter, or its tensors are not a well-formed LoRA.</exception>
-    public static LoraAdapter Load(string folder)
+    public static LoraAdapter Load(string folder) => Load(folder, null);
+
+    /// <summary>
+    /// Reads a PEFT adapter folder or, with <paramref name="raw"/>, a training checkpoint without adapter_config.json:
+    /// a state dict of a PeftModel (or DeepSpeed's consolidated fp32 weights) as one file, a folder with
+    /// adapter_model.* or model.safetensors / pytorch_model.bin, or a sharded folder with its index.
+    /// </summary>
+    /// <exception cref="LoraException">Not an adapter, settings that do not fit the input, or tensors that are not a well-formed LoRA.</exception>
+    public static LoraAdapter Load(string path, RawCheckpointSettings? raw)
     {
-        ArgumentNullException.ThrowIfNull(folder);
-        var config = AdapterConfig.Load(folder);
-        var weights = WeightFileNames.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
-            ?? throw new LoraException(LoraError.NotAnAdapter, folder, null,
-                $"adapter folder has adapter_config.json but no weights ({string.Join(" or ", WeightFileNames)})");
-        var file = TensorFiles.Open(weights);
+        ArgumentNullException.ThrowIfNull(path);
+        var hasConfig = Directory.Exists(path) && File.Exists(Path.Combine(path, AdapterConfig.FileName));
+        if (hasConfig && raw is not null)
+            throw new LoraException(LoraError.BadConfig, path, null,
+                "has adapter_config.json, which sets rank and alpha; --lora-r/--lora-alpha/--rslora are only for training checkpoints without one");
+        if (!hasConfig && raw is null)
+            throw new LoraException(LoraError.NotAnAdapter, path, null,
+                Directory.Exists(path) || File.Exists(path)
+                    ? "has no adapter_config.json; for a raw training checkpoint (a PeftModel state dict, DeepSpeed's consolidated weights) pass --lora-r and --lora-alpha (and --rslora if it was trained with it)"
+                    : "does not exist");
+        var config = hasConfig ? AdapterConfig.Load(path) : raw!.ToConfig(path);
+        var paths = hasConfig ? [PeftWeights(path)] : CheckpointWeights(path);
+        var files = new List<ITensorFile>();
         try
         {
-            return Build(folder, config, file);
+            foreach (var weights in paths)
+                files.Add(TensorFiles.Open(weights));
+            return Build(path, config, files, isRaw: !hasConfig);
         }
         catch
         {
-            file.Dispose();
+            foreach (var file in files)
+                file.Dispose();
             throw;
         }
     }
 
-    private static LoraAdapter Build(string folder, AdapterConfig config, ITensorFile file)
+    private static string PeftWeights(string folder) =>
+        WeightFileNames.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists)
+            ?? throw new LoraException(LoraError.NotAnAdapter, folder, null,
+                $"adapter folder has adapter_config.json but no weights ({string.Join(" or ", WeightFileNames)})");
+
+    private static IReadOnlyList<string> CheckpointWeights(string path)
+    {
+        if (File.Exists(path))
+            return [path];
+        if (!Directory.Exists(path))
+            throw new LoraException(LoraError.NotAnAdapter, path, null, "does not exist");
+        if (WeightFileNames.Select(f => Path.Combine(path, f)).FirstOrDefault(File.Exists) is { } adapterWeights)
+            return [adapterWeights];
+        return Models.WeightFiles.Find(path).Files;
+    }
+
+    private static LoraAdapter Build(string folder, AdapterConfig config, List<ITensorFile> files, bool isRaw)
     {
         var parts = new Dictionary<string, Dictionary<AdapterTensorRole, TensorInfo>>(StringComparer.Ordinal);
         var order = new List<string>();
@@ -75,45 +120,59 @@ public sealed class LoraAdapter : IDisposable
         var tokens = new List<AdapterTrainableTokens>();
         var ignored = new List<TensorInfo>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var tensor in file.Tensors)
+        var fileByTensor = new Dictionary<string, ITensorFile>(StringComparer.Ordinal);
+        foreach (var file in files)
         {
-            var normalized = AdapterKeys.Normalize(tensor.Name);
-            var key = AdapterKeys.Classify(normalized);
-            if (key is null)
-                Throw(LoraError.UnrecognizedKey, file.Path, tensor.Name,
-                    $"key (normalized '{normalized}') is none of PEFT's LoRA forms (lora_A/lora_B, lora_embedding_A/B, lora_magnitude_vector, full module tensors); it may be another PEFT method or a training checkpoint Thaw does not know");
-            if (!seen.TryAdd(normalized, tensor.Name))
-                Throw(LoraError.DuplicateKey, file.Path, tensor.Name, $"names the same tensor '{normalized}' as '{seen[normalized]}' once adapter names and wrapper prefixes are removed; the file holds two adapters or two copies");
-            if (key.Role == AdapterTensorRole.Ignored)
+            foreach (var tensor in file.Tensors)
             {
-                ignored.Add(tensor);
-                continue;
-            }
-            if (tensor.ElementCount == 0)
-                Throw(LoraError.EmptyTensor, file.Path, tensor.Name,
-                    $"shape {tensor.ShapeText} has no elements: saved under DeepSpeed ZeRO-3 without gathering the parameters; save again with stage3_gather_16bit_weights_on_model_save");
-            if (!FloatConversions.CanConvert(tensor.DType, DType.F32))
-                Throw(LoraError.NotFloat, file.Path, tensor.Name, $"dtype {DTypes.SafetensorsName(tensor.DType)} is not floating point; adapter weights are f32, f16 or bf16");
-            switch (key.Role)
-            {
-                case AdapterTensorRole.Replacement:
-                    replacements.Add(new(key.Module, tensor));
-                    break;
-                case AdapterTensorRole.TrainableTokens:
-                    tokens.Add(new(key.Module, tensor));
-                    break;
-                default:
-                    if (!parts.TryGetValue(key.Module, out var roles))
-                    {
-                        parts[key.Module] = roles = [];
-                        order.Add(key.Module);
-                    }
-                    roles[key.Role] = tensor;
-                    break;
+                if (!fileByTensor.TryAdd(tensor.Name, file))
+                    Throw(LoraError.DuplicateKey, file.Path, tensor.Name, $"tensor is also in {fileByTensor[tensor.Name].Path}; remove the stale shard");
+                var normalized = AdapterKeys.Normalize(tensor.Name);
+                var key = AdapterKeys.Classify(normalized);
+                // A training checkpoint carries the frozen base; only LoRA tensors and trained copies are the adapter.
+                if (isRaw && (key is null || (key.Role == AdapterTensorRole.Replacement && !AdapterKeys.IsModulesToSaveKey(tensor.Name))))
+                {
+                    ignored.Add(tensor);
+                    continue;
+                }
+                if (key is null)
+                    Throw(LoraError.UnrecognizedKey, file.Path, tensor.Name,
+                        $"key (normalized '{normalized}') is none of PEFT's LoRA forms (lora_A/lora_B, lora_embedding_A/B, lora_magnitude_vector, full module tensors); it may be another PEFT method or a training checkpoint Thaw does not know");
+                if (!seen.TryAdd(normalized, tensor.Name))
+                    Throw(LoraError.DuplicateKey, file.Path, tensor.Name, $"names the same tensor '{normalized}' as '{seen[normalized]}' once adapter names and wrapper prefixes are removed; the file holds two adapters or two copies");
+                if (key.Role == AdapterTensorRole.Ignored)
+                {
+                    ignored.Add(tensor);
+                    continue;
+                }
+                if (tensor.ElementCount == 0)
+                    Throw(LoraError.EmptyTensor, file.Path, tensor.Name,
+                        $"shape {tensor.ShapeText} has no elements: saved under DeepSpeed ZeRO-3 without gathering the parameters; save again with stage3_gather_16bit_weights_on_model_save");
+                if (!FloatConversions.CanConvert(tensor.DType, DType.F32))
+                    Throw(LoraError.NotFloat, file.Path, tensor.Name, $"dtype {DTypes.SafetensorsName(tensor.DType)} is not floating point; adapter weights are f32, f16 or bf16");
+                switch (key.Role)
+                {
+                    case AdapterTensorRole.Replacement:
+                        replacements.Add(new(key.Module, tensor));
+                        break;
+                    case AdapterTensorRole.TrainableTokens:
+                        tokens.Add(new(key.Module, tensor));
+                        break;
+                    default:
+                        if (!parts.TryGetValue(key.Module, out var roles))
+                        {
+                            parts[key.Module] = roles = [];
+                            order.Add(key.Module);
+                        }
+                        roles[key.Role] = tensor;
+                        break;
+                }
             }
         }
-        var modules = order.Select(m => BuildModule(config, file.Path, m, parts[m])).ToList();
-        return new LoraAdapter(folder, config, file, modules, replacements, tokens, ignored);
+        if (isRaw && order.Count == 0)
+            Throw(LoraError.NotAnAdapter, files[0].Path, null, $"checkpoint holds {ignored.Count} tensors but no LoRA tensors (lora_A/lora_B); it is not a LoRA training checkpoint");
+        var modules = order.Select(m => BuildModule(config, files[0].Path, m, parts[m])).ToList();
+        return new LoraAdapter(folder, config, files, fileByTensor, modules, replacements, tokens, ignored, isRaw);
     }
 
     private static LoraModule BuildModule(AdapterConfig config, string path, string module, Dictionary<AdapterTensorRole, TensorInfo> roles)
@@ -155,9 +214,9 @@ public sealed class LoraAdapter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tensor);
         if (tensor.ElementCount > Array.MaxLength / 4)
-            Throw(LoraError.BadShape, file.Path, tensor.Name, $"{tensor.ElementCount} elements is too large for an adapter tensor");
+            Throw(LoraError.BadShape, FileOf(tensor).Path, tensor.Name, $"{tensor.ElementCount} elements is too large for an adapter tensor");
         var values = new float[tensor.ElementCount];
-        FloatConversions.ToSingle(tensor.DType, file.ReadAll(tensor), values);
+        FloatConversions.ToSingle(tensor.DType, FileOf(tensor).ReadAll(tensor), values);
         return values;
     }
 
@@ -165,12 +224,19 @@ public sealed class LoraAdapter : IDisposable
     public Models.StoredTensor Stored(TensorInfo tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        return new(tensor, file);
+        return new(tensor, FileOf(tensor));
     }
 
-    public void Dispose() => file.Dispose();
+    public void Dispose()
+    {
+        foreach (var file in files)
+            file.Dispose();
+    }
+
+    private ITensorFile FileOf(TensorInfo tensor) =>
+        fileByTensor.TryGetValue(tensor.Name, out var file) ? file : throw new ArgumentException($"'{tensor.Name}' is not a tensor of this adapter", nameof(tensor));
 
     [DoesNotReturn, StackTraceHidden]
-    private static void Throw(LoraError reason, string path, string tensor, string detail) =>
+    private static void Throw(LoraError reason, string path, string? tensor, string detail) =>
         throw new LoraException(reason, path, tensor, detail);
 }

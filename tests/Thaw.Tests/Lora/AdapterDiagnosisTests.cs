@@ -27,12 +27,12 @@ public class AdapterDiagnosisTests
     }
 
     [Fact]
-    public void RankInTheFileDisagreeingWithTheConfigIsAWarningAndTheShapeWins()
+    public void RankInTheFileDisagreeingWithTheConfigIsAnErrorAndTheShapeIsReported()
     {
-        // spec §1.3: "use shape; warn if it disagrees with config".
+        // PEFT refuses to load such a file (size mismatch); the scaling would be a guess, so the merge refuses too.
         var d = Diagnose(Config(r: 8, targets: """["model.layers.0.self_attn.q_proj"]"""), Linear(Q0, r: 4));
-        Assert.False(d.HasErrors);
-        Assert.Equal([FindingCodes.RankDiffersFromConfig], Codes(d, FindingSeverity.Warning));
+        Assert.True(d.HasErrors);
+        Assert.Equal([FindingCodes.RankDiffersFromConfig], Codes(d, FindingSeverity.Error));
         var module = Assert.Single(d.Modules);
         Assert.Equal((4, 2.0), (module.Rank, module.Scaling));
     }

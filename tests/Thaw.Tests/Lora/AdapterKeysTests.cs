@@ -7,8 +7,10 @@ public class AdapterKeysTests
     [Theory]
     [InlineData("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_A.weight")]
     [InlineData("model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_A.weight")]
-    [InlineData("x.base_model.model.lora_A.weight", "x.base_model.model.lora_A.weight")]
-    public void PeftPrefixIsStrippedOnlyAtTheStart(string key, string expected) => Assert.Equal(expected, AdapterKeys.StripPeftPrefix(key));
+    [InlineData("model.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight", "model.layers.0.self_attn.q_proj.lora_A.default.weight")]
+    [InlineData("pretrained_model.base_model.model.lm_head.weight", "lm_head.weight")]
+    [InlineData("xbase_model.model.q_proj.lora_A.weight", "xbase_model.model.q_proj.lora_A.weight")]
+    public void PeftPrefixAndWhatWrapsItAreStrippedAtASegmentBoundary(string key, string expected) => Assert.Equal(expected, AdapterKeys.StripPeftPrefix(key));
 
     [Theory]
     [InlineData("q_proj.lora_A.default.weight", "q_proj.lora_A.weight")]
@@ -34,9 +36,13 @@ public class AdapterKeysTests
     public void WrapperPrefixesAreRemoved(string key, string expected) => Assert.Equal(expected, AdapterKeys.StripWrappers(key));
 
     [Fact]
-    public void RawTrainingCheckpointKeysNormalizeToTheSavedForm() =>
+    public void RawTrainingCheckpointKeysNormalizeToTheSavedForm()
+    {
         Assert.Equal("model.layers.0.self_attn.q_proj.lora_A.weight",
             AdapterKeys.Normalize("module._orig_mod.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight"));
+        Assert.Equal("model.layers.0.self_attn.q_proj.lora_A.weight",
+            AdapterKeys.Normalize("model.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight"));
+    }
 
     [Theory]
     [InlineData("m.q_proj.lora_A.weight", "m.q_proj", AdapterTensorRole.LoraA)]

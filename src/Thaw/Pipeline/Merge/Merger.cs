@@ -44,7 +44,7 @@ public static class Merger
         var tensors = StateDictOrder.Sort(builder.Entries, e => e.Name).Select(e => e.Output()).ToList();
         var targetName = request.Original is not null
             ? $"the original 16-bit weights of {request.OriginalName}"
-            : request.Base.Quantization is not null ? "the dequantized quantized weights (what training saw)" : "the base weights";
+            : request.Base.Quantization is not null ? "the dequantized weights of the quantized base (what training saw)" : "the base weights";
         var companions = new List<CompanionFile>();
         if (target.Config is { } config)
             companions.Add(CompanionFile.FromBytes(HfModel.ConfigFileName, ConfigRewriter.Rewrite(config, dtype, builder.ConfigFields())));
