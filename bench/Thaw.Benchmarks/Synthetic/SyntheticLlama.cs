@@ -6,8 +6,8 @@ namespace Thaw.Benchmarks.Synthetic;
 
 /// <summary>
 /// Writes a Llama-shaped bf16 model folder with random weights (config.json + sharded safetensors), streaming,
-/// for the end-to-end benchmarks. Values are uniform in ±<see cref="WeightHalfRange"/> (norms near 1), enough to exercise every code path;
-/// they are not meant to be a model anyone runs.
+/// for the end-to-end benchmarks. Values are uniform in ±<see cref="WeightHalfRange"/> (norms near 1), enough to
+/// exercise every code path; they are not meant to be a model anyone runs.
 /// </summary>
 internal static class SyntheticLlama
 {
