@@ -6,12 +6,15 @@ namespace Thaw.Benchmarks.Synthetic;
 
 /// <summary>
 /// Writes a Llama-shaped bf16 model folder with random weights (config.json + sharded safetensors), streaming,
-/// for the end-to-end benchmarks. Values are uniform in ±0.05 (norms near 1), enough to exercise every code path;
-/// they are not meant to be a model anyone runs.
+/// for the end-to-end benchmarks. Values are uniform in ±<see cref="WeightHalfRange"/> (norms near 1), enough to
+/// exercise every code path; they are not meant to be a model anyone runs.
 /// </summary>
 internal static class SyntheticLlama
 {
     public sealed record Shape(int Hidden, int Intermediate, int Layers, int Heads, int KvHeads, int Vocab);
+
+    /// <summary>Matrices are uniform in ±this (norm weights: 1 ± this).</summary>
+    public const float WeightHalfRange = 0.05f;
 
     public static readonly IReadOnlyDictionary<string, Shape> Shapes = new Dictionary<string, Shape>
     {
@@ -40,24 +43,31 @@ internal static class SyntheticLlama
 
     private static List<TensorInfo> TensorsInStateDictOrder(Shape s)
     {
-        var headDim = s.Hidden / s.Heads;
         var list = new List<TensorInfo> { Info("model.embed_tokens.weight", s.Vocab, s.Hidden) };
         for (var i = 0; i < s.Layers; i++)
         {
             var p = $"model.layers.{i}.";
-            list.Add(Info(p + "self_attn.q_proj.weight", s.Hidden, s.Hidden));
-            list.Add(Info(p + "self_attn.k_proj.weight", s.KvHeads * headDim, s.Hidden));
-            list.Add(Info(p + "self_attn.v_proj.weight", s.KvHeads * headDim, s.Hidden));
-            list.Add(Info(p + "self_attn.o_proj.weight", s.Hidden, s.Hidden));
-            list.Add(Info(p + "mlp.gate_proj.weight", s.Intermediate, s.Hidden));
-            list.Add(Info(p + "mlp.up_proj.weight", s.Intermediate, s.Hidden));
-            list.Add(Info(p + "mlp.down_proj.weight", s.Hidden, s.Intermediate));
+            foreach (var (module, outFeatures, inFeatures) in Projections(s))
+                list.Add(Info($"{p}{module}.weight", outFeatures, inFeatures));
             list.Add(Info(p + "input_layernorm.weight", s.Hidden));
             list.Add(Info(p + "post_attention_layernorm.weight", s.Hidden));
         }
         list.Add(Info("model.norm.weight", s.Hidden));
         list.Add(Info("lm_head.weight", s.Vocab, s.Hidden));
         return list;
+    }
+
+    /// <summary>The seven linear layers of every decoder layer (path inside the layer, out and in features).</summary>
+    public static IEnumerable<(string Module, int Out, int In)> Projections(Shape s)
+    {
+        var kvFeatures = s.KvHeads * (s.Hidden / s.Heads);
+        yield return ("self_attn.q_proj", s.Hidden, s.Hidden);
+        yield return ("self_attn.k_proj", kvFeatures, s.Hidden);
+        yield return ("self_attn.v_proj", kvFeatures, s.Hidden);
+        yield return ("self_attn.o_proj", s.Hidden, s.Hidden);
+        yield return ("mlp.gate_proj", s.Intermediate, s.Hidden);
+        yield return ("mlp.up_proj", s.Intermediate, s.Hidden);
+        yield return ("mlp.down_proj", s.Hidden, s.Intermediate);
     }
 
     private static TensorInfo Info(string name, params long[] shape) =>
@@ -74,7 +84,7 @@ internal static class SyntheticLlama
         {
             var n = (int)Math.Min(ChunkElements, tensor.ElementCount - done);
             for (var i = 0; i < n; i++)
-                values[i] = (isNorm ? 1f : 0f) + (float)(random.NextDouble() - 0.5) * 0.1f;
+                values[i] = (isNorm ? 1f : 0f) + (float)(random.NextDouble() * 2 - 1) * WeightHalfRange;
             FloatConversions.SingleToBFloat16(values.AsSpan(0, n), bits.AsSpan(0, n));
             writer.Write(tensor, done * 2, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits.AsSpan(0, n)));
             done += n;
