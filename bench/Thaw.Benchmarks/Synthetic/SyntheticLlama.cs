@@ -77,7 +77,8 @@ internal static class SyntheticLlama
     {
         const int ChunkElements = 1 << 20;
         var isNorm = tensor.Shape.Length == 1;
-        var random = new Random(tensor.Name.GetHashCode(StringComparison.Ordinal));
+        // A stable seed per name (string.GetHashCode is randomized per process), so every run writes the same model.
+        var random = new Random(tensor.Name.Aggregate(17, (hash, c) => unchecked((hash * 31) + c)));
         var values = new float[ChunkElements];
         var bits = new ushort[ChunkElements];
         for (long done = 0; done < tensor.ElementCount;)

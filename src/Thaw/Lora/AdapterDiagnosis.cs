@@ -76,9 +76,9 @@ public sealed class AdapterDiagnosis
         }
         if (module.BBias is not null && adapter.Config.LoraBias && BaseTensorMatch.Find(model, module.Path + ".bias") is null)
             Add(FindingSeverity.Error, FindingCodes.MissingBaseBias, "lora_bias adds scaling·lora_B.bias to the base bias, but the base layer has no bias");
-        var a = adapter.ReadValues(module.A);
-        var b = adapter.ReadValues(module.B);
-        var finite = AllFinite(a) && AllFinite(b);
+        using var a = PooledValues.Read(adapter, module.A);
+        using var b = PooledValues.Read(adapter, module.B);
+        var finite = AllFinite(a.Span) && AllFinite(b.Span);
         foreach (var extra in new[] { module.Magnitude, module.BBias })
         {
             if (extra is not null && !AllFinite(adapter.ReadValues(extra)))
@@ -90,9 +90,9 @@ public sealed class AdapterDiagnosis
             return diagnosis;
         }
         // With DoRA a zero B still rescales each row to the trained magnitude, so only plain LoRA is a no-op.
-        if (!b.AsSpan().ContainsAnyExcept(0f) && module.Magnitude is null)
+        if (!b.Span.ContainsAnyExcept(0f) && module.Magnitude is null)
             Add(FindingSeverity.Error, FindingCodes.ZeroLoraB, "lora_B is all zeros, so the adapter changes nothing here (untrained, or saved before the first step)");
-        var deltaNorm = LoraNorms.Delta(a, b, module.Rank, module.Scaling);
+        var deltaNorm = LoraNorms.Delta(a.Span, b.Span, module.Rank, module.Scaling);
         if (!baseNorms)
             return diagnosis with { DeltaNorm = deltaNorm };
         double baseNorm;
@@ -138,7 +138,7 @@ public sealed class AdapterDiagnosis
         return b[0] == w[0] && a.Skip(1).SequenceEqual(w.Skip(1)) ? null : Describe("a convolution needs B [out, r, 1, 1] and A [r, in, *kernel]");
     }
 
-    private static bool AllFinite(float[] values)
+    private static bool AllFinite(ReadOnlySpan<float> values)
     {
         foreach (var v in values)
         {

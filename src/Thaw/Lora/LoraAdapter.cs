@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Thaw.Formats;
@@ -216,8 +217,34 @@ public sealed class LoraAdapter : IDisposable
         if (tensor.ElementCount > Array.MaxLength / 4)
             Throw(LoraError.BadShape, FileOf(tensor).Path, tensor.Name, $"{tensor.ElementCount} elements is too large for an adapter tensor");
         var values = new float[tensor.ElementCount];
-        FloatConversions.ToSingle(tensor.DType, FileOf(tensor).ReadAll(tensor), values);
+        ReadValues(tensor, values);
         return values;
+    }
+
+    /// <summary>Reads a whole adapter tensor as float32 into <paramref name="destination"/> (exactly its element count), a megabyte at a time.</summary>
+    public void ReadValues(TensorInfo tensor, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(destination.Length, tensor.ElementCount, nameof(destination));
+        var file = FileOf(tensor);
+        var elementSize = DTypes.ByteSize(tensor.DType);
+        var chunkElements = (1 << 20) / elementSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(chunkElements * elementSize);
+        try
+        {
+            for (var done = 0; done < destination.Length;)
+            {
+                var n = Math.Min(chunkElements, destination.Length - done);
+                var bytes = buffer.AsSpan(0, n * elementSize);
+                file.ReadBytes(tensor, (long)done * elementSize, bytes);
+                FloatConversions.ToSingle(tensor.DType, bytes, destination.Slice(done, n));
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>An adapter tensor as a stored tensor of its file, to read as a model tensor (replacements).</summary>

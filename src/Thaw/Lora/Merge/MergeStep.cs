@@ -15,6 +15,11 @@ public abstract class MergeStep
 
     /// <summary>Rows the step changes in place: <paramref name="values"/> holds rows [firstRow, firstRow + rowCount).</summary>
     public abstract void Apply(long firstRow, int rowCount, Span<float> values);
+
+    /// <summary>Called once every row of the tensor is done: drops what the step loaded, so memory stays bounded by tensors in flight.</summary>
+    public virtual void Release()
+    {
+    }
 }
 
 /// <summary>

@@ -42,20 +42,24 @@ public static class ModuleSteps
     {
         ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(module);
-        var a = adapter.ReadValues(module.A);
-        var b = adapter.ReadValues(module.B);
         var r = module.Rank;
         var inFeatures = checked((int)module.InFeatures);
         var outFeatures = checked((int)module.OutFeatures);
         // PEFT multiplies the float32 product by the Python float scaling: effectively by (float)scaling.
         var scale = (float)(module.Scaling * weight);
         var what = string.Create(CultureInfo.InvariantCulture, $"lora {label}");
-        var delta = layout switch
-        {
-            DeltaLayout.OutputRows => new LowRankDeltaStep(module.Path, b, a, r, scale, what),
+        var delta = layout == DeltaLayout.OutputRows
+            ? new LowRankDeltaStep(module.Path, outFeatures, inFeatures, r, scale, what, (coefficients, factors) =>
+            {
+                adapter.ReadValues(module.B, coefficients);
+                adapter.ReadValues(module.A, factors);
+            })
             // Rows of the stored [in, out] / [vocab, dim] weight are A's columns; the row vectors are B's columns.
-            _ => new LowRankDeltaStep(module.Path, Transpose(a, r, inFeatures), Transpose(b, outFeatures, r), r, scale, what),
-        };
+            : new LowRankDeltaStep(module.Path, inFeatures, outFeatures, r, scale, what, (coefficients, factors) =>
+            {
+                ReadTransposed(adapter, module.A, r, inFeatures, coefficients);
+                ReadTransposed(adapter, module.B, outFeatures, r, factors);
+            });
         if (module.Magnitude is null)
             return [delta];
         var magnitude = adapter.ReadValues(module.Magnitude);
@@ -73,15 +77,15 @@ public static class ModuleSteps
         return new ScaledAddStep(module.Path, adapter.ReadValues(module.BBias), (float)(module.Scaling * weight));
     }
 
-    // rows × columns → columns × rows.
-    private static float[] Transpose(float[] values, int rows, int columns)
+    // A rows × columns tensor, written columns × rows.
+    private static void ReadTransposed(LoraAdapter adapter, Tensors.TensorInfo tensor, int rows, int columns, Span<float> destination)
     {
-        var result = new float[values.Length];
+        using var values = PooledValues.Read(adapter, tensor);
+        var source = values.Span;
         for (var i = 0; i < rows; i++)
         {
             for (var j = 0; j < columns; j++)
-                result[j * rows + i] = values[i * columns + j];
+                destination[j * rows + i] = source[i * columns + j];
         }
-        return result;
     }
 }

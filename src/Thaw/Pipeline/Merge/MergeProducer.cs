@@ -17,6 +17,7 @@ public sealed class MergeProducer : ITensorProducer
     private readonly IReadOnlyList<MergeStep> steps;
     private readonly DType dtype;
     private readonly Lazy<bool> prepared;
+    private long producedRows;
 
     /// <param name="source">The values merged into.</param>
     /// <param name="steps">The changes, in order.</param>
@@ -63,6 +64,11 @@ public sealed class MergeProducer : ITensorProducer
             FloatConversions.FromSingle(values, dtype, destination);
         if (NonFiniteValues.IndexOf(destination, dtype) is var index and >= 0)
             ThrowNonFinite(firstRow, rowCount, index);
+        if (Interlocked.Add(ref producedRows, rowCount) == RowCount)
+        {
+            foreach (var step in steps)
+                step.Release();
+        }
     }
 
     private void ReadThrough(int stepCount, long firstRow, int rowCount, Span<float> values)
