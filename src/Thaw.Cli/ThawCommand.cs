@@ -19,6 +19,7 @@ internal static class ThawCommand
             InspectCommand.Create(context),
             DequantizeCommand.Create(context),
             QuantizeCommand.Create(context),
+            AnalyzeCommand.Create(context),
             DoctorCommand.Create(context),
             MergeCommand.Create(context),
         };

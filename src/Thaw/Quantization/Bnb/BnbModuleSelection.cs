@@ -30,7 +30,9 @@ public sealed class BnbModuleSelection
     /// <summary>
     /// llm_int8_skip_modules for config.json: null when nothing is skipped (transformers then skips lm_head itself);
     /// otherwise the output embedding plus every skipped module by its full name, because an explicit list replaces
-    /// transformers' defaults and its matching rules differ between versions; full names mean the same to all.
+    /// transformers' defaults and its matching rules differ between versions; full names mean the same to all (4.x
+    /// matches a name equal to the module's, v5 one the module's name starts or ends with). A vision-language model's
+    /// names are listed in both versions' spellings (<see cref="SkipModuleAliases"/>).
     /// </summary>
     public IReadOnlyList<string>? WrittenSkipModules { get; }
 
@@ -77,7 +79,7 @@ public sealed class BnbModuleSelection
         {
             var stored = model.Tensors.Select(t => ModuleOf(t.Name)).ToHashSet(StringComparer.Ordinal);
             var heads = outputEmbeddings.Where(m => stored.Contains(m) || model.TiedEmbedding is { } tied && ModuleOf(tied.LmHead) == m);
-            written = [.. heads.Order(StringComparer.Ordinal), .. skipped];
+            written = SkipModuleAliases.Expand([.. heads.Order(StringComparer.Ordinal), .. skipped], model.Architecture);
         }
         return new BnbModuleSelection(quantized, skipped, written);
     }
