@@ -292,7 +292,7 @@ public static class Merger
                 var what = Replacement is not null ? $"adapter tensor {DTypes.SafetensorsName(Replacement.DType)}" : SourceOf(values);
                 if (Steps.Count == 0 && TokenSteps.Count == 0)
                     return new OutputTensor(Name, dtype, Shape, new CastProducer(source, dtype, $"{what} → {DTypes.SafetensorsName(dtype)}"));
-                return new OutputTensor(Name, dtype, Shape, new MergeProducer(source, [.. Steps, .. TokenSteps], dtype, what));
+                return new OutputTensor(Name, dtype, Shape, new MergeProducer(new MergedRowSource(source, [.. Steps, .. TokenSteps]), dtype, what));
             }
 
             private static string SourceOf(ModelTensor tensor) =>
