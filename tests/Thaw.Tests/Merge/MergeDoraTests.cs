@@ -62,4 +62,35 @@ public sealed class MergeDoraTests : IDisposable
             F32($"base_model.model.{e}.lora_magnitude_vector", [4], Magnitude));
         Assert.Equal(Transposed(ExpectedRows), Merge(baseFolder, adapter)[$"{e}.weight"].Values);
     }
+
+    [Fact]
+    public void Conv2dRescalesEachOutputChannelOverItsInputsAndKernel()
+    {
+        // The rows above as a [out 4, in 1, 2, 2] kernel; PEFT's conv magnitude is [1, out, 1, 1].
+        const string conv = "model.patch.conv";
+        var baseFolder = Folder(temp, "base", LlamaConfig(), F32($"{conv}.weight", [4, 1, 2, 2], Rows));
+        var adapter = Adapter(temp, "adapter", AdapterConfig(1, 2, """["conv"]""", """, "use_dora": true"""),
+            F32($"base_model.model.{conv}.lora_A.weight", [1, 1, 2, 2], UnitA), F32($"base_model.model.{conv}.lora_B.weight", [4, 1, 1, 1], UnitA),
+            F32($"base_model.model.{conv}.lora_magnitude_vector", [1, 4, 1, 1], Magnitude));
+        Assert.Equal(ExpectedRows, Merge(baseFolder, adapter)[$"{conv}.weight"].Values);
+    }
+
+    [Fact]
+    public void ASecondDoraAdapterTakesItsNormsOfTheAlreadyMergedWeight()
+    {
+        const string q = "model.layers.0.self_attn.q_proj";
+        var baseFolder = Folder(temp, "base", LlamaConfig(), F32($"{q}.weight", [4, 4], Rows));
+        var config = AdapterConfig(1, 2, """["q_proj"]""", """, "use_dora": true""");
+        var first = Adapter(temp, "first", config,
+            F32($"base_model.model.{q}.lora_A.weight", [1, 4], UnitA), F32($"base_model.model.{q}.lora_B.weight", [4, 1], UnitA),
+            F32($"base_model.model.{q}.lora_magnitude_vector", [4], Magnitude));
+        // Adds 2 at [3, 3]: row 3 of the first result [0, 0, 0, 8] becomes [0, 0, 0, 10]; m 5 halves it. Other rows keep their norms.
+        float[] last = [0, 0, 0, 1];
+        var second = Adapter(temp, "second", config,
+            F32($"base_model.model.{q}.lora_A.weight", [1, 4], last), F32($"base_model.model.{q}.lora_B.weight", [4, 1], last),
+            F32($"base_model.model.{q}.lora_magnitude_vector", [4], 10, 5, 1, 5));
+        var output = temp.File("out");
+        MergeRuns.Merge(baseFolder, output, [(first, 1.0), (second, 1.0)]);
+        Assert.Equal([6f, 8, 0, 0, 0, 0, 3, 4, 1, 0, 0, 0, 0, 0, 0, 5], ReadTensors(output)[$"{q}.weight"].Values);
+    }
 }

@@ -44,6 +44,10 @@ public sealed class MergeOutputFilesTests : IDisposable
     {
         var output = MergeA5(adapterTokenizer: true);
         Assert.Equal("""{"added_by": "adapter"}""", File.ReadAllText(Path.Combine(output, "tokenizer_config.json")));
+        // Only the tokenizer files come from the adapter folder, not its config, weights or README.
+        Assert.Equal(["README.md", "config.json", "generation_config.json", "model.safetensors", "tokenizer_config.json"],
+            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("(`thaw merge`)", File.ReadAllText(Path.Combine(output, "README.md")), StringComparison.Ordinal);
     }
 
     [Fact]
