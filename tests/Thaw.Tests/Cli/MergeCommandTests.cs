@@ -55,6 +55,31 @@ public sealed class MergeCommandTests : IDisposable
         Assert.Equal(JsonValueKind.Array, root.GetProperty("notes").ValueKind);
     }
 
+    [Fact]
+    public void IntoOriginalMergesIntoTheSixteenBitModel()
+    {
+        var output = temp.File("merged");
+        var run = CliRun.Of("merge", "--base", A2, "--adapter", A5, "--into", "original", "--original", A1, "--out", output);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"14 tensors merged into the original 16-bit weights of {A1}", run.Out, StringComparison.Ordinal);
+        Assert.Contains($"Merged into: the original 16-bit weights of {A1}", File.ReadAllText(Path.Combine(output, "README.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnExistingOutputIsRefusedWithoutForce()
+    {
+        var output = temp.File("merged");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "keep.txt"), "x");
+        var run = CliRun.Of("merge", "--base", A2, "--adapter", A5, "--out", output);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Single(run.ErrorLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.Contains("--force", run.ErrorLines[^1], StringComparison.Ordinal);
+        Assert.Equal(["keep.txt"], Directory.GetFiles(output).Select(Path.GetFileName));
+        Assert.Equal(0, CliRun.Of("merge", "--base", A2, "--adapter", A5, "--out", output, "--force", "--quiet").ExitCode);
+        Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+    }
+
     [Theory]
     [InlineData("--into", "original")]
     [InlineData("--original", "A1")]
