@@ -49,7 +49,7 @@ public sealed class MergeCommandTests : IDisposable
         Assert.Equal("bfloat16", root.GetProperty("dtype").GetString());
         Assert.Equal(21, root.GetProperty("tensors").GetInt32());
         Assert.Equal(14, root.GetProperty("merged_tensors").GetInt32());
-        Assert.Equal("the dequantized quantized weights (what training saw)", root.GetProperty("merged_into").GetString());
+        Assert.Equal("the dequantized weights of the quantized base (what training saw)", root.GetProperty("merged_into").GetString());
         var adapter = Assert.Single(root.GetProperty("adapters").EnumerateArray());
         Assert.Equal((A5, 0.5, 14), (adapter.GetProperty("path").GetString(), adapter.GetProperty("weight").GetDouble(), adapter.GetProperty("modules").GetInt32()));
         Assert.Equal(JsonValueKind.Array, root.GetProperty("notes").ValueKind);
@@ -117,25 +117,41 @@ public sealed class MergeCommandTests : IDisposable
         Assert.Empty(temp.Entries());
     }
 
+    private const string V0 = "model.layers.0.self_attn.v_proj";
+    private const string TargetsQAndV = """["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj"]""";
+
     [Fact]
     public void WarningsAreStatedOnStandardError()
     {
-        // r in the file (4) disagrees with the config (8): the merge uses the file's, and says so.
+        // The config targets v_proj too, but the file has no tensors for it: the merge leaves it unchanged, and says so.
         using var folder = new TempFolder();
-        var adapter = Write(folder, Config(r: 8, targets: """["model.layers.0.self_attn.q_proj"]"""), Linear(Q0, r: 4));
+        var adapter = Write(folder, Config(targets: TargetsQAndV), Linear(Q0));
         var run = CliRun.Of("merge", "--base", A1, "--adapter", adapter, "--out", temp.File("merged"));
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains(run.ErrorLines, l => l.StartsWith($"warning: {Q0}: ", StringComparison.Ordinal) && l.Contains('8') && l.Contains('4'));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith($"warning: {V0}: ", StringComparison.Ordinal) && l.Contains("no LoRA tensors", StringComparison.Ordinal));
     }
 
     [Fact]
     public void WarningsAreStatedWithPlanToo()
     {
         using var folder = new TempFolder();
-        var adapter = Write(folder, Config(r: 8, targets: """["model.layers.0.self_attn.q_proj"]"""), Linear(Q0, r: 4));
+        var adapter = Write(folder, Config(targets: TargetsQAndV), Linear(Q0));
         var run = CliRun.Of("merge", "--base", A1, "--adapter", adapter, "--out", temp.File("merged"), "--plan");
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains(run.ErrorLines, l => l.StartsWith($"warning: {Q0}: ", StringComparison.Ordinal));
+        Assert.Contains(run.ErrorLines, l => l.StartsWith($"warning: {V0}: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARankInTheFileThatDisagreesWithTheConfigIsAnError()
+    {
+        // PEFT refuses to load it; the scaling alpha/r would be a guess.
+        using var folder = new TempFolder();
+        var adapter = Write(folder, Config(r: 8, targets: """["model.layers.0.self_attn.q_proj"]"""), Linear(Q0, r: 4));
+        var run = CliRun.Of("merge", "--base", A1, "--adapter", adapter, "--out", temp.File("merged"));
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.ErrorLines);
+        Assert.Contains("rank_differs_from_config", line, StringComparison.Ordinal);
+        Assert.Empty(temp.Entries());
     }
 
     [Theory]

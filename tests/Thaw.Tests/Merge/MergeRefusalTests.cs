@@ -64,15 +64,13 @@ public sealed class MergeRefusalTests : IDisposable
     }
 
     [Fact]
-    public void ARankInTheFileThatDisagreesWithTheConfigIsAWarningInThePlanAndTheFileWins()
+    public void ARankInTheFileThatDisagreesWithTheConfigIsRefused()
     {
-        // Config r 8, alpha 8; tensors of rank 4: PEFT's shapes decide, s = 8/4 = 2, and the plan carries the warning.
+        // Config r 8; tensors of rank 4: PEFT refuses to load it, and alpha/r would be a guess.
         var adapter = A1Adapter(AdapterConfig(8, 8, $"""["{Q}"]"""), Lora(Q, r: 4));
-        var (codes, description) = MergeRuns.Run(A1, temp.File("out"), [(adapter, 1.0)], null, null, null,
-            plan => (plan.Diagnoses.Single().Findings.Select(f => f.Code).ToList(), plan.Pipeline.Describe()));
-        Assert.Contains(FindingCodes.RankDiffersFromConfig, codes);
-        Assert.Contains("+ lora", description, StringComparison.Ordinal);
-        Assert.Contains("r=4 ×2", description, StringComparison.Ordinal);
+        var error = Refused<LoraException>(A1, (adapter, 1));
+        Assert.Equal(LoraError.MergeRefused, error.Reason);
+        Assert.Contains(FindingCodes.RankDiffersFromConfig, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
