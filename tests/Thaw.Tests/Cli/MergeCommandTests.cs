@@ -20,7 +20,7 @@ public sealed class MergeCommandTests : IDisposable
         var run = CliRun.Of("merge", "--base", A2, "--adapter", A5, "--out", output);
         Assert.Equal(0, run.ExitCode);
         Assert.Contains($"wrote {output}", run.Out, StringComparison.Ordinal);
-        Assert.Contains("14 tensors merged into the dequantized quantized weights", run.Out, StringComparison.Ordinal);
+        Assert.Contains("14 tensors merged into the dequantized weights of the quantized base", run.Out, StringComparison.Ordinal);
         Assert.Equal(["README.md", "config.json", "generation_config.json", "model.safetensors", "tokenizer_config.json"],
             Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
