@@ -62,8 +62,8 @@ public sealed class GgufFixtureTests
         Assert.Equal([3, 3, 3, 6], types[..4].ToArray());
 
         Assert.True(file.TryGetTensor("token_embd.weight", out var embed));
-        Assert.Equal([32L, 32000], embed.Dimensions);
-        Assert.Equal([32000L, 32], embed.Shape);
+        Assert.Equal([32L, 32000], embed.Dimensions.ToArray());
+        Assert.Equal([32000L, 32], embed.Shape.ToArray());
         Assert.Equal(matrixType, embed.Type);
         Assert.Equal(GgmlTypes.RowByteLength(matrixType, 32) * 32000, embed.ByteLength);
         AssertTensor(file, "output.weight", matrixType, 32, 32000);
@@ -162,6 +162,6 @@ public sealed class GgufFixtureTests
     {
         Assert.True(file.TryGetTensor(name, out var tensor), name);
         Assert.Equal(type, tensor.Type);
-        Assert.Equal(ne, tensor.Dimensions);
+        Assert.Equal(ne, tensor.Dimensions.ToArray());
     }
 }
