@@ -75,6 +75,12 @@ public enum GgufError
     /// <summary>A value cannot be written in a form llama.cpp reads (a nested array).</summary>
     UnwritableValue,
 
+    /// <summary>An architecture Thaw cannot name GGUF tensors for.</summary>
+    UnsupportedArchitecture,
+
+    /// <summary>A Hugging Face tensor name has no GGUF name (llama.cpp's converter: "Can not map tensor").</summary>
+    UnmappedTensor,
+
     /// <summary>A writer was asked to write a tensor range that was already written.</summary>
     OverlappingWrite,
 
