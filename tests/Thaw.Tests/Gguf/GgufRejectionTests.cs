@@ -120,6 +120,19 @@ public sealed class GgufRejectionTests : IDisposable
     public void ArrayLengthBeyondTheFile(uint elementType, ulong count) =>
         Reject(GgufBytes.Header(0, 1).Str("tokenizer.ggml.tokens").U32(ArrayType).U32(elementType).U64(count).Zeros(16), GgufError.CountTooLarge);
 
+    [Fact]
+    public void ArrayAboveTheLimitIsRefusedEvenWhenTheFileCouldHoldIt()
+    {
+        // A sparse 2 GiB file: the count fits in the file, but not under the 1 GiB per-array limit.
+        var path = _folder.File("sparse.gguf");
+        File.WriteAllBytes(path, GgufBytes.Header(0, 1).Str("k").U32(ArrayType).U32(0).U64((1UL << 30) + 1).ToArray());
+        using (var stream = new FileStream(path, FileMode.Open))
+            stream.SetLength(1L << 31);
+        var error = Assert.Throws<GgufException>(() => GgufFile.Open(path).Dispose());
+        Assert.Equal(GgufError.CountTooLarge, error.Reason);
+        Assert.Contains("limit", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(13u)]
     [InlineData(0xFFFFFFFFu)]

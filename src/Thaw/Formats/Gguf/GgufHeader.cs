@@ -18,6 +18,9 @@ internal static class GgufHeader
     /// <summary>ggml's limit on one string (1 GiB).</summary>
     public const long MaxStringLength = 1L << 30;
 
+    /// <summary>Thaw's limit on one metadata array (count times the smallest element size); tokenizer arrays are megabytes.</summary>
+    public const long MaxArrayBytes = 1L << 30;
+
     /// <summary>GGML_MAX_NAME: tensor names must be shorter.</summary>
     public const int MaxTensorNameBytes = 64;
 
@@ -176,24 +179,30 @@ internal static class GgufHeader
         var elementType = ReadValueType(cursor, key);
         var count = cursor.ReadUInt64($"the array length of '{key}'");
         var minimum = GgufValueTypes.MinimumSize(elementType);
-        if (count > (ulong)(cursor.Remaining / minimum) || count > (ulong)Array.MaxLength)
+        if (count > (ulong)(cursor.Remaining / minimum))
         {
             GgufException.Throw(GgufError.CountTooLarge, cursor.Path, null,
                 $"metadata key '{key}' is an array of {count} {GgufValueTypes.Name(elementType)} elements, more than the {cursor.Remaining} bytes left in the file can hold; the file is corrupt");
         }
+        if (count > (ulong)(MaxArrayBytes / minimum))
+        {
+            GgufException.Throw(GgufError.CountTooLarge, cursor.Path, null,
+                $"metadata key '{key}' is an array of {count} {GgufValueTypes.Name(elementType)} elements, above Thaw's limit of {MaxArrayBytes} bytes per array");
+        }
         var n = (int)count;
+        // Lists grow as elements are actually read, so memory follows the bytes present, not the count claimed.
         switch (elementType)
         {
             case GgufValueType.String:
-                var strings = new byte[n][];
+                var strings = new List<byte[]>(Math.Min(n, 4096));
                 for (var i = 0; i < n; i++)
-                    strings[i] = ReadStringBytes(cursor, $"element {i} of '{key}'", MaxStringLength);
-                return GgufValue.StringArrayFromBytes(strings);
+                    strings.Add(ReadStringBytes(cursor, $"element {i} of '{key}'", MaxStringLength));
+                return GgufValue.StringArrayFromBytes([.. strings]);
             case GgufValueType.Array:
-                var arrays = new GgufValue[n];
+                var arrays = new List<GgufValue>(Math.Min(n, 4096));
                 for (var i = 0; i < n; i++)
-                    arrays[i] = ReadArray(cursor, key, depth + 1);
-                return GgufValue.ArrayOfArrays(arrays);
+                    arrays.Add(ReadArray(cursor, key, depth + 1));
+                return GgufValue.ArrayOfArrays([.. arrays]);
             default:
                 return GgufValue.FixedArrayFromBytes(elementType, cursor.ReadBytes((long)n * minimum, $"the elements of '{key}'"));
         }
