@@ -30,9 +30,9 @@ internal sealed class Q4_0Codec() : GgmlRowCodec(GgmlType.Q4_0)
             GgmlHalf.Write(y, d);
             for (var j = 0; j < Block / 2; j++)
             {
-                // C's (int8_t) cast of the float truncates toward zero, as C#'s does for in-range values.
-                var q0 = Math.Min(15, (int)(sbyte)(x[j] * id + 8.5f));
-                var q1 = Math.Min(15, (int)(sbyte)(x[j + 16] * id + 8.5f));
+                // C's (int8_t) cast truncates toward zero; the sum lies in [0.5, 16.5], where (int) is the same.
+                var q0 = Math.Min(15, (int)(x[j] * id + 8.5f));
+                var q1 = Math.Min(15, (int)(x[j + 16] * id + 8.5f));
                 y[2 + j] = (byte)(q0 | (q1 << 4));
             }
         }
