@@ -67,4 +67,31 @@ public sealed class GgmlQuantFixtureTests
                 Assert.True(MathF.Abs(original[j] - decoded[j]) <= amax * (0.5f / 127 + 1f / 2048) * 1.01f, $"element {j}");
         }
     }
+
+    [Theory]
+    [InlineData("A6-llama-q8_0.gguf")]
+    [InlineData("A6-llama-bf16.gguf")]
+    public void WholeFileFromTheF32WeightsEqualsTheConvertersFile(string fixture)
+    {
+        // The target's metadata and tensor list, and every tensor's data encoded by WriteRows from the f32 file's
+        // weights: the result must be the converter's file, byte for byte.
+        using var folder = new TempFolder();
+        var output = folder.File(fixture);
+        using (var f32 = GgufFile.Open(Fixtures.Path("A6-llama-f32.gguf")))
+        using (var target = GgufFile.Open(Fixtures.Path(fixture)))
+        {
+            using var writer = GgufWriter.Create(output, target.Metadata, target.Tensors.Select(t => new GgufTensorSpec(t.Name, t.Dimensions, t.Type)));
+            Parallel.ForEach(f32.Tensors, source =>
+            {
+                var values = new float[source.ElementCount];
+                f32.ReadBytes(source, 0, MemoryMarshal.AsBytes(values.AsSpan()));
+                // Two chunks of rows, the second first.
+                var half = source.RowCount / 2 * source.RowLength;
+                writer.WriteRows(source.Name, source.RowCount / 2, values.AsSpan((int)half));
+                writer.WriteRows(source.Name, 0, values.AsSpan(0, (int)half));
+            });
+            writer.Complete();
+        }
+        Assert.Equal(File.ReadAllBytes(Fixtures.Path(fixture)), File.ReadAllBytes(output));
+    }
 }

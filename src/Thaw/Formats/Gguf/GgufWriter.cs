@@ -1,4 +1,6 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using Thaw.Formats.Gguf.Quants;
 using Thaw.Formats.Safetensors;
 using Thaw.IO;
 
@@ -91,6 +93,42 @@ public sealed class GgufWriter : IDisposable
             // The range is already recorded as written; make sure Complete cannot accept the file.
             _failed = true;
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Encodes whole rows of float32 values into the tensor's ggml type (with <see cref="GgmlRowCodecs"/>) and writes
+    /// them starting at row <paramref name="firstRow"/>. Thread-safe, like <see cref="Write(string, long, ReadOnlySpan{byte})"/>.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Thaw has no encoder for the tensor's type.</exception>
+    public void WriteRows(string tensorName, long firstRow, ReadOnlySpan<float> rows)
+    {
+        ArgumentNullException.ThrowIfNull(tensorName);
+        var index = Layout.IndexOf(tensorName);
+        if (index < 0)
+            throw new ArgumentException($"tensor '{tensorName}' is not part of {Path}", nameof(tensorName));
+        var tensor = Layout.Tensors[index];
+        var codec = GgmlRowCodecs.For(tensor.Type);
+        var rowLength = checked((int)tensor.RowLength);
+        if (rowLength == 0 || rows.Length % rowLength != 0)
+            throw new ArgumentException($"{rows.Length} values are not whole rows of {rowLength} for tensor '{tensorName}'", nameof(rows));
+        var rowBytes = codec.RowByteLength(rowLength);
+        // Encoded in pieces of about 1 MiB so that a large chunk needs no large buffer.
+        var rowsPerPiece = Math.Max(1, (1 << 20) / rowBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(rowsPerPiece * rowBytes);
+        try
+        {
+            for (var done = 0; done < rows.Length / rowLength; done += rowsPerPiece)
+            {
+                var count = Math.Min(rowsPerPiece, rows.Length / rowLength - done);
+                for (var r = 0; r < count; r++)
+                    codec.Quantize(rows.Slice((done + r) * rowLength, rowLength), buffer.AsSpan(r * rowBytes, rowBytes));
+                Write(tensorName, (firstRow + done) * rowBytes, buffer.AsSpan(0, count * rowBytes));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
