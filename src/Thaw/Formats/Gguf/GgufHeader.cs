@@ -96,7 +96,7 @@ internal static class GgufHeader
             if (offset > (ulong)available || bytes > available - (long)offset)
             {
                 GgufException.Throw(GgufError.DataOutOfBounds, path, name,
-                    $"data [{offset}, {offset + (ulong)bytes}) relative to the data section at byte {dataStart} ends past the end of the file ({cursor.FileLength} bytes); the file is truncated or its offsets are corrupt");
+                    $"{bytes} bytes at offset {offset} of the data section (which starts at byte {dataStart}) end past the end of the file ({cursor.FileLength} bytes); the file is truncated or its offsets are corrupt");
             }
             if ((long)offset != expected)
             {
@@ -114,6 +114,8 @@ internal static class GgufHeader
 
     private static void CheckVersion(uint version, string path)
     {
+        if (version == 0)
+            GgufException.Throw(GgufError.UnsupportedVersion, path, null, "GGUF version 0 does not exist; the header is corrupt");
         if ((version & 0xFFFF) == 0)
         {
             GgufException.Throw(GgufError.UnsupportedVersion, path, null,
