@@ -97,14 +97,14 @@ internal static class MergeCommand
                 };
                 var merge = Merger.Plan(request);
                 var quietRun = result.GetValue(quiet);
+                if (!quietRun)
+                    WriteWarnings(context, merge);
                 if (result.GetValue(plan))
                 {
                     context.Out.Write(merge.Pipeline.Describe());
                     WriteNotes(context.Out, merge);
                     return ExitCodes.Success;
                 }
-                if (!quietRun)
-                    WriteWarnings(context, merge);
                 var summary = ProgressDisplay.Run(context, quietRun, "merge",
                     (progress, cancellation) => HfFolderOutput.Write(merge.Pipeline, progress, cancellation));
                 if (result.GetValue(json))

@@ -17,6 +17,8 @@ internal static class InspectRenderer
             AddModel(summary, model);
         if (report.Adapter is { } adapter)
             AddAdapter(summary, adapter);
+        if (report.Gguf is { } gguf)
+            AddGguf(summary, gguf);
         Row(summary, "parameters", report.Parameters.ToString("N0", CultureInfo.InvariantCulture));
         Row(summary, "size", $"{ByteSize.Format(report.TotalBytes)} in {report.Files.Count} file(s)");
         Row(summary, "by dtype", string.Join(", ", report.BytesByDtype.Select(p => $"{p.Key} {ByteSize.Format(p.Value)}")));
@@ -25,6 +27,8 @@ internal static class InspectRenderer
 
         if (report.Adapter is { Modules.Count: > 0 } withModules)
             console.Write(ModuleTable(withModules));
+        if (report.Gguf is { } withMetadata)
+            console.Write(MetadataTable(withMetadata));
         console.Write(TensorTable(report));
     }
 
@@ -55,6 +59,40 @@ internal static class InspectRenderer
         Row(grid, "base model", adapter.BaseModelNameOrPath ?? "(not recorded)");
         Row(grid, "tensors", $"{adapter.TensorCount} ({adapter.Modules.Count} adapted modules, {adapter.OtherTensors.Count} other)");
         Row(grid, "refused", adapter.Refused.Count == 0 ? "nothing" : string.Join("; ", adapter.Refused.Select(r => $"{r.Field}: {r.Reason}")));
+    }
+
+    private static void AddGguf(Grid grid, GgufSummary gguf)
+    {
+        Row(grid, "architecture", gguf.Architecture ?? "? (no general.architecture)");
+        Row(grid, "name", gguf.Name ?? "(none)");
+        Row(grid, "type", gguf.Type ?? "(no general.type)");
+        Row(grid, "file type", gguf.FileType is { } f ? $"{gguf.FileTypeName ?? "unknown"} ({f})" : "(no general.file_type)");
+        Row(grid, "gguf", $"version {gguf.Version}, alignment {gguf.Alignment}, {gguf.MetadataCount} key/values, {gguf.TensorCount} tensors, data at byte {gguf.DataOffset}");
+    }
+
+    private static Table MetadataTable(GgufSummary gguf)
+    {
+        const int MaxValueLength = 60;
+        var table = new Table().Border(TableBorder.Simple).AddColumns("key", "type", "value");
+        foreach (var m in gguf.Metadata)
+        {
+            string type, value;
+            if (m.ElementType is { } element)
+            {
+                type = $"array[{element}]";
+                value = $"{m.Length} elements";
+            }
+            else
+            {
+                type = m.Type;
+                value = m.Value is null ? "" : m.Value.GetValueKind() == System.Text.Json.JsonValueKind.String ? m.Value.GetValue<string>() : m.Value.ToJsonString();
+                value = value.ReplaceLineEndings("\\n");
+                if (value.Length > MaxValueLength)
+                    value = value[..MaxValueLength] + $"… ({value.Length} chars)";
+            }
+            AddTextRow(table, m.Key, type, value);
+        }
+        return table;
     }
 
     private static Table ModuleTable(AdapterSummary adapter)

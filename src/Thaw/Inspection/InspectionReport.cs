@@ -18,6 +18,9 @@ public sealed record InspectionReport(
     IReadOnlyDictionary<string, long> BytesByDtype,
     IReadOnlyList<TensorSummary> Tensors)
 {
+    /// <summary>The GGUF header, metadata and tensor infos when the input is a GGUF file; null otherwise.</summary>
+    public GgufSummary? Gguf { get; init; }
+
     /// <summary>Kind of a base model folder or hub snapshot.</summary>
     public const string ModelKind = "model";
 

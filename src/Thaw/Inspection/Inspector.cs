@@ -1,4 +1,5 @@
 using Thaw.Formats;
+using Thaw.Formats.Gguf;
 using Thaw.Formats.Torch;
 using Thaw.Lora;
 using Thaw.Models;
@@ -7,7 +8,7 @@ using Thaw.Tensors;
 
 namespace Thaw.Inspection;
 
-/// <summary>Builds the <c>thaw inspect</c> report for a model, a single tensor file or an adapter folder.</summary>
+/// <summary>Builds the <c>thaw inspect</c> report for a model, a single tensor file, a GGUF file or an adapter folder.</summary>
 public static class Inspector
 {
     private static readonly string[] AdapterWeightFiles = ["adapter_model.safetensors", "adapter_model.bin"];
@@ -22,6 +23,8 @@ public static class Inspector
         var location = locator.Locate(pathOrHubId);
         if (location.Kind == ModelLocationKind.Folder && File.Exists(Path.Combine(location.Path, AdapterConfig.FileName)))
             return InspectAdapter(pathOrHubId, location.Path);
+        if (location.Kind == ModelLocationKind.File && GgufFile.HasMagic(location.Path))
+            return GgufInspection.Inspect(pathOrHubId, location.Path);
         using var model = HfModel.Open(location);
         return InspectModel(pathOrHubId, model);
     }

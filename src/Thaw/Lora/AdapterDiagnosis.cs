@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Thaw.Models;
 using Thaw.Pipeline.Sources;
@@ -69,7 +70,11 @@ public sealed class AdapterDiagnosis
         if (match.ViaTiedEmbedding)
             Add(FindingSeverity.Warning, FindingCodes.TiedEmbedding,
                 $"lm_head is tied to '{match.Tensor.Name}': merging puts this delta into the input embedding as well");
-        if (ShapeProblem(model, module, match.Tensor) is { } problem)
+        // A saved copy of the weight (a resized embedding or lm_head) replaces the base's before the delta, so it sets the shape.
+        var replacement = adapter.Replacements.FirstOrDefault(r => r.TargetTensor == module.Path + ".weight"
+            || (!match.ViaTiedEmbedding && BaseTensorMatch.Find(model, r.TargetTensor) is { ViaTiedEmbedding: false } same && same.Tensor.Name == match.Tensor.Name));
+        var weight = replacement is null ? (match.Tensor.Name, match.Tensor.Shape, match.Tensor.ShapeText) : (match.Tensor.Name, replacement.Tensor.Shape, replacement.Tensor.ShapeText);
+        if (ShapeProblem(model, module, weight) is { } problem)
         {
             Add(FindingSeverity.Error, FindingCodes.ShapeMismatch, problem);
             return diagnosis;
@@ -111,7 +116,7 @@ public sealed class AdapterDiagnosis
     // Linear: B [out, r], A [r, in] against W [out, in] (GPT-2 Conv1D stores [in, out], told by the architecture,
     // not by fan_in_fan_out, which PEFT overrides per layer); ConvNd: W [out, in, *k] against A [r, in, *k].
     // Embedding: W [vocab, dim], A [r, vocab], B [dim, r].
-    private static string? ShapeProblem(HfModel model, LoraModule module, ModelTensor weight)
+    private static string? ShapeProblem(HfModel model, LoraModule module, (string Name, ImmutableArray<long> Shape, string ShapeText) weight)
     {
         var w = weight.Shape;
         var a = module.A.Shape;

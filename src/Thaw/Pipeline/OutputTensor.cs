@@ -42,6 +42,15 @@ public sealed class OutputTensor
         Info = new TensorInfo(name, dtype, shape, byteLength);
     }
 
+    /// <summary>
+    /// A tensor whose element type safetensors cannot name (ggml blocks): described as its bytes, U8 [byte length].
+    /// </summary>
+    public static OutputTensor OfBytes(string name, ITensorProducer producer)
+    {
+        ArgumentNullException.ThrowIfNull(producer);
+        return new(name, DType.U8, [checked(producer.RowCount * producer.RowByteLength)], producer);
+    }
+
     public string Name { get; }
 
     public DType DType { get; }

@@ -20,15 +20,25 @@ public static class PipelineExecutor
     public static void Run(PipelinePlan plan, ITensorSink sink, IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        Run(plan.Tensors, plan.Options, sink, progress, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Run(PipelinePlan, ITensorSink, IProgress{PipelineProgress}?, CancellationToken)"/>, for the
+    /// planned tensors of any output format (a safetensors folder, a GGUF file).</summary>
+    public static void Run(IReadOnlyList<PlannedTensor> tensors, PipelineOptions pipelineOptions, ITensorSink sink,
+        IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(pipelineOptions);
         ArgumentNullException.ThrowIfNull(sink);
-        var budget = new ByteBudget(plan.Options.MaxMemory);
-        var tracker = new ProgressTracker(plan, progress);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = plan.Options.Threads, CancellationToken = cancellationToken };
+        var budget = new ByteBudget(pipelineOptions.MaxMemory);
+        var tracker = new ProgressTracker(tensors, progress);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = pipelineOptions.Threads, CancellationToken = cancellationToken };
         try
         {
             // No buffering: chunks are handed out in plan order, one at a time, so that work (and memory) follows the files.
             Parallel.ForEach(
-                Partitioner.Create(Chunks(plan), EnumerablePartitionerOptions.NoBuffering), options,
+                Partitioner.Create(Chunks(tensors), EnumerablePartitionerOptions.NoBuffering), options,
                 chunk => RunChunk(chunk, sink, budget, tracker, cancellationToken));
         }
         catch (AggregateException e)
@@ -39,9 +49,9 @@ public static class PipelineExecutor
         }
     }
 
-    private static IEnumerable<Chunk> Chunks(PipelinePlan plan)
+    private static IEnumerable<Chunk> Chunks(IReadOnlyList<PlannedTensor> tensors)
     {
-        foreach (var tensor in plan.Tensors)
+        foreach (var tensor in tensors)
         {
             var rows = tensor.Tensor.Producer.RowCount;
             for (long first = 0; first < rows && tensor.RowsPerChunk > 0; first += tensor.RowsPerChunk)
@@ -86,12 +96,12 @@ public static class PipelineExecutor
         private int _tensorsDone;
         private long _bytesDone;
 
-        public ProgressTracker(PipelinePlan plan, IProgress<PipelineProgress>? progress)
+        public ProgressTracker(IReadOnlyList<PlannedTensor> tensors, IProgress<PipelineProgress>? progress)
         {
             _progress = progress;
-            _tensorCount = plan.Tensors.Count;
-            _totalBytes = plan.TensorBytes;
-            _remaining = plan.Tensors.Where(t => t.Tensor.ByteLength > 0).ToDictionary<PlannedTensor, PlannedTensor, long>(t => t, t => t.Tensor.ByteLength, ReferenceEqualityComparer.Instance);
+            _tensorCount = tensors.Count;
+            _totalBytes = tensors.Sum(t => t.Tensor.ByteLength);
+            _remaining = tensors.Where(t => t.Tensor.ByteLength > 0).ToDictionary<PlannedTensor, PlannedTensor, long>(t => t, t => t.Tensor.ByteLength, ReferenceEqualityComparer.Instance);
             _tensorsDone = _tensorCount - _remaining.Count;
             progress?.Report(new PipelineProgress(_tensorsDone, _tensorCount, 0, _totalBytes, null));
         }

@@ -7,7 +7,6 @@ using Thaw.Models;
 using Thaw.Pipeline.Dequantization;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Pipeline.Producers;
-using Thaw.Pipeline.Sources;
 using Thaw.Tensors;
 
 namespace Thaw.Pipeline.Merge;
@@ -21,9 +20,9 @@ namespace Thaw.Pipeline.Merge;
 /// </summary>
 public static class Merger
 {
+    /// <summary>Checks the adapters and decides every tensor's source and steps; nothing is read beyond the adapters.</summary>
     /// <exception cref="LoraException">An adapter would not apply cleanly, or the options do not fit the inputs.</exception>
-    /// <exception cref="ThawException">A tensor cannot be read, or the plan cannot run.</exception>
-    public static MergePlan Plan(MergeRequest request)
+    public static MergedModel Merge(MergeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Adapters.Count == 0)
@@ -32,8 +31,7 @@ public static class Merger
         var target = request.Original ?? request.Base;
         if (request.Original is { } original)
             CheckOriginal(request.Base, original, request.OriginalName ?? original.Location.Path);
-        var dtype = Dequantizer.OutputDType(target, request.DType);
-        var builder = new Builder(target, dtype, request.DType is not null);
+        var builder = new Builder(target);
         foreach (var adapter in request.Adapters)
             builder.AddReplacements(adapter);
         foreach (var adapter in request.Adapters)
@@ -41,22 +39,47 @@ public static class Merger
         foreach (var adapter in request.Adapters)
             builder.AddTrainableTokens(adapter);
 
-        var tensors = StateDictOrder.Sort(builder.Entries, e => e.Name).Select(e => e.Output()).ToList();
         var targetName = request.Original is not null
             ? $"the original 16-bit weights of {request.OriginalName}"
             : request.Base.Quantization is not null ? "the dequantized weights of the quantized base (what training saw)" : "the base weights";
-        var companions = new List<CompanionFile>();
-        if (target.Config is { } config)
-            companions.Add(CompanionFile.FromBytes(HfModel.ConfigFileName, ConfigRewriter.Rewrite(config, dtype, builder.ConfigFields())));
-        companions.AddRange(TokenizerAndProcessorFiles(request));
-        companions.Add(CompanionFile.FromBytes(ModelCard.FileName, ModelCard.ForMerge(request, dtype, targetName, builder.Notes)));
-
         var inputs = new List<string>();
         foreach (var model in new[] { request.Base, request.Original }.OfType<HfModel>())
             inputs.AddRange(model.Files.Select(f => f.Path).Prepend(model.Location.Path));
         inputs.AddRange(request.Adapters.Select(a => a.Adapter.Folder));
-        var pipeline = PipelinePlan.Create(request.OutputPath, tensors, companions, inputs, request.Options);
-        return new MergePlan(pipeline, dtype, targetName, diagnoses, builder.Entries.Count(e => e.IsChanged), builder.Notes);
+        var tensors = builder.Entries.Select(e => new MergedTensor(e.Name, e.Shape, e.Base, e.Replacement, [.. e.Steps, .. e.TokenSteps])).ToList();
+        return new MergedModel(target, targetName, tensors, diagnoses, builder.Notes, builder.ConfigFields(), inputs, TokenizerFolders(request));
+    }
+
+    /// <summary>Plans writing the merged model as a safetensors folder.</summary>
+    /// <exception cref="LoraException">An adapter would not apply cleanly, or the options do not fit the inputs.</exception>
+    /// <exception cref="ThawException">A tensor cannot be read, or the plan cannot run.</exception>
+    public static MergePlan Plan(MergeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var merged = Merge(request);
+        var dtype = Dequantizer.OutputDType(merged.Target, request.DType);
+        var castAll = request.DType is not null;
+        var tensors = StateDictOrder.Sort(merged.Tensors, t => t.Name).Select(t => Output(t, dtype, castAll)).ToList();
+        var companions = new List<CompanionFile>();
+        if (merged.Target.Config is { } config)
+            companions.Add(CompanionFile.FromBytes(HfModel.ConfigFileName, ConfigRewriter.Rewrite(config, dtype, merged.ConfigFields)));
+        companions.AddRange(TokenizerAndProcessorFiles(merged.TokenizerFolders));
+        companions.Add(CompanionFile.FromBytes(ModelCard.FileName, ModelCard.ForMerge(request, dtype, merged.TargetDescription, merged.Notes)));
+        var pipeline = PipelinePlan.Create(request.OutputPath, tensors, companions, merged.Inputs, request.Options);
+        return new MergePlan(pipeline, dtype, merged.TargetDescription, merged.Diagnoses, merged.Tensors.Count(t => t.IsChanged), merged.Notes);
+    }
+
+    // A merged tensor as a safetensors folder holds it: untouched tensors as dequantize writes them.
+    private static OutputTensor Output(MergedTensor tensor, DType modelDType, bool castAll)
+    {
+        if (!tensor.IsChanged)
+            return Dequantizer.Output(tensor.Base!, modelDType, castAll);
+        // Without --dtype a plain tensor keeps its own float dtype, as PEFT keeps each module's dtype.
+        var dtype = !castAll && (tensor.Base ?? tensor.Replacement) is PlainTensor { DType: DType.F32 or DType.F16 or DType.BF16 } plain ? plain.DType : modelDType;
+        var values = tensor.Values();
+        if (values is MergedRowSource merged)
+            return new OutputTensor(tensor.Name, dtype, tensor.Shape, new MergeProducer(merged, dtype, tensor.SourceDescription));
+        return new OutputTensor(tensor.Name, dtype, tensor.Shape, new CastProducer(values, dtype, $"{tensor.SourceDescription} → {DTypes.SafetensorsName(dtype)}"));
     }
 
     private static AdapterDiagnosis Check(MergeRequest request, MergeAdapter merge)
@@ -93,15 +116,22 @@ public static class Merger
         }
     }
 
-    // The tokenizer and processor files of the base, overridden by an adapter's own (saved when training added tokens).
-    private static IEnumerable<CompanionFile> TokenizerAndProcessorFiles(MergeRequest request)
+    // The base's folder (for tokenizer, generation and processor files), then adapter folders that carry their own
+    // tokenizer (saved when training added tokens), whose tokenizer files win.
+    private static IReadOnlyList<string> TokenizerFolders(MergeRequest request)
     {
-        var files = new Dictionary<string, CompanionFile>(StringComparer.Ordinal);
         var folders = new List<string>();
         var source = request.Original ?? request.Base;
         if (source.Location.Kind == ModelLocationKind.Folder)
             folders.Add(source.Location.Path);
-        folders.AddRange(request.Adapters.Select(a => a.Adapter.Folder).Where(f => CopiedFiles.In(f).Any(c => c.Name.StartsWith("tokenizer", StringComparison.Ordinal))));
+        folders.AddRange(request.Adapters.Select(a => a.Adapter.Folder)
+            .Where(f => Directory.Exists(f) && CopiedFiles.In(f).Any(c => c.Name.StartsWith("tokenizer", StringComparison.Ordinal))));
+        return folders;
+    }
+
+    private static IEnumerable<CompanionFile> TokenizerAndProcessorFiles(IReadOnlyList<string> folders)
+    {
+        var files = new Dictionary<string, CompanionFile>(StringComparer.Ordinal);
         foreach (var folder in folders)
         {
             foreach (var file in CopiedFiles.In(folder).Where(f => f.Name != "generation_config.json" || folder == folders[0]))
@@ -116,20 +146,16 @@ public static class Merger
     private sealed class Builder
     {
         private readonly HfModel target;
-        private readonly DType dtype;
-        private readonly bool castAll;
         private readonly Dictionary<string, Entry> byName = new(StringComparer.Ordinal);
         private readonly List<string> notes = [];
         private bool untied;
         private long? vocabRows;
 
-        public Builder(HfModel target, DType dtype, bool castAll)
+        public Builder(HfModel target)
         {
             this.target = target;
-            this.dtype = dtype;
-            this.castAll = castAll;
             foreach (var tensor in target.Tensors)
-                Add(new Entry(tensor.Name, tensor, this));
+                Add(new Entry(tensor.Name, tensor));
         }
 
         public List<Entry> Entries { get; } = [];
@@ -151,14 +177,14 @@ public static class Merger
                 Entry entry;
                 if (match is null)
                 {
-                    entry = new Entry(replacement.TargetTensor, null, this);
+                    entry = new Entry(replacement.TargetTensor, null);
                     Add(entry);
                     notes.Add($"{merge.Label} adds tensor '{replacement.TargetTensor}' {replacement.Tensor.ShapeText} (modules_to_save) that the base lacks");
                 }
                 else if (match.ViaTiedEmbedding && target.TiedEmbedding is { } tied)
                 {
                     // A trained lm_head copy: the output gets its own lm_head and stops tying it to the embedding.
-                    entry = new Entry(tied.LmHead, null, this);
+                    entry = new Entry(tied.LmHead, null);
                     Add(entry);
                     untied = true;
                     notes.Add($"{merge.Label} carries its own '{tied.LmHead}', so it is written untied from '{tied.Embedding}' and tie_word_embeddings is set to false");
@@ -263,7 +289,7 @@ public static class Merger
             return layouts.Any(l => l.Embedding == name || l.LmHead == name);
         }
 
-        public sealed class Entry(string name, ModelTensor? baseTensor, Builder owner)
+        public sealed class Entry(string name, ModelTensor? baseTensor)
         {
             public string Name { get; } = name;
 
@@ -278,25 +304,6 @@ public static class Merger
             public ImmutableArray<long> Shape => Replacement?.Shape ?? Base!.Shape;
 
             public string ShapeText => "[" + string.Join(", ", Shape) + "]";
-
-            public bool IsChanged => Replacement is not null || Steps.Count > 0 || TokenSteps.Count > 0;
-
-            public OutputTensor Output()
-            {
-                if (!IsChanged)
-                    return Dequantizer.Output(Base!, owner.dtype, owner.castAll);
-                var values = (ModelTensor?)Replacement ?? Base!;
-                var source = TensorRowSources.For(values);
-                // Without --dtype a plain tensor keeps its own float dtype, as PEFT keeps each module's dtype.
-                var dtype = !owner.castAll && (Base ?? Replacement) is PlainTensor { DType: DType.F32 or DType.F16 or DType.BF16 } plain ? plain.DType : owner.dtype;
-                var what = Replacement is not null ? $"adapter tensor {DTypes.SafetensorsName(Replacement.DType)}" : SourceOf(values);
-                if (Steps.Count == 0 && TokenSteps.Count == 0)
-                    return new OutputTensor(Name, dtype, Shape, new CastProducer(source, dtype, $"{what} → {DTypes.SafetensorsName(dtype)}"));
-                return new OutputTensor(Name, dtype, Shape, new MergeProducer(source, [.. Steps, .. TokenSteps], dtype, what));
-            }
-
-            private static string SourceOf(ModelTensor tensor) =>
-                tensor is PlainTensor plain ? DTypes.SafetensorsName(plain.DType) : Dequantizer.SourceDescription(tensor);
         }
     }
 }
