@@ -1,38 +1,34 @@
+using Thaw.Formats.Gguf;
+
 namespace Thaw.Analysis;
 
 /// <summary>
-/// The GGUF names llama.cpp's converter gives the Linear weights of Llama-family decoders (blk.N.attn_q.weight for
-/// model.layers.N.self_attn.q_proj.weight, output.weight for lm_head), for reading imatrix files, whose entries use
-/// them. The converter's Q/K row permutation does not touch input columns, so importances map one to one.
+/// The HF module of each GGUF weight name imatrix files use (blk.N.attn_q.weight → model.layers.N.self_attn.q_proj):
+/// the inverse of <see cref="GgufTensorNames"/> over a model's own modules. llama.cpp's Q/K row permutation does not
+/// touch input columns, so importances map one to one.
 /// </summary>
 public static class GgufModuleNames
 {
-    private const string LayerPrefix = "model.layers.";
-
-    private static readonly Dictionary<string, string> BlockModules = new(StringComparer.Ordinal)
+    /// <summary>GGUF weight name → HF module, for the modules given (names without a GGUF name are left out).</summary>
+    /// <param name="modules">HF module names.</param>
+    /// <param name="modelType">config.json model_type: qwen2 names as qwen2, everything else as llama.</param>
+    public static IReadOnlyDictionary<string, string> Inverse(IEnumerable<string> modules, string? modelType)
     {
-        ["attn_q"] = "self_attn.q_proj",
-        ["attn_k"] = "self_attn.k_proj",
-        ["attn_v"] = "self_attn.v_proj",
-        ["attn_output"] = "self_attn.o_proj",
-        ["attn_qkv"] = "self_attn.qkv_proj",
-        ["ffn_gate"] = "mlp.gate_proj",
-        ["ffn_up"] = "mlp.up_proj",
-        ["ffn_down"] = "mlp.down_proj",
-    };
-
-    /// <summary>The HF module of a GGUF weight name ("blk.0.attn_q.weight" → "model.layers.0.self_attn.q_proj"), or null.</summary>
-    public static string? ToHfModule(string ggufWeight)
-    {
-        ArgumentNullException.ThrowIfNull(ggufWeight);
-        if (!ggufWeight.EndsWith(".weight", StringComparison.Ordinal))
-            return null;
-        var stem = ggufWeight[..^".weight".Length];
-        if (stem == "output")
-            return "lm_head";
-        var parts = stem.Split('.');
-        if (parts is ["blk", var layer, var kind] && layer.Length > 0 && layer.All(char.IsAsciiDigit) && BlockModules.TryGetValue(kind, out var module))
-            return LayerPrefix + layer + "." + module;
-        return null;
+        ArgumentNullException.ThrowIfNull(modules);
+        var architecture = modelType == "qwen2" ? "qwen2" : "llama";
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var module in modules)
+        {
+            try
+            {
+                if (GgufTensorNames.FromHuggingFace(module + ".weight", architecture) is { } gguf)
+                    result.TryAdd(gguf, module);
+            }
+            catch (GgufException)
+            {
+                // No GGUF name: an imatrix cannot name this module.
+            }
+        }
+        return result;
     }
 }

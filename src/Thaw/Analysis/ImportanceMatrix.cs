@@ -11,23 +11,19 @@ namespace Thaw.Analysis;
 /// <param name="ChunkCount">Chunks of calibration text the statistics cover (0 when unknown).</param>
 public sealed record ImportanceMatrix(string Path, string Format, IReadOnlyDictionary<string, float[]> Entries, IReadOnlyList<string> Datasets, int ChunkCount)
 {
-    private static ReadOnlySpan<byte> GgufMagic => "GGUF"u8;
-
     /// <summary>Reads a .dat or GGUF imatrix (told apart by the GGUF magic).</summary>
     /// <exception cref="AnalysisException">The file is neither (<see cref="AnalysisError.BadImatrixFile"/>).</exception>
     public static ImportanceMatrix Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return Formats.Gguf.GgufFile.HasMagic(path) ? ImatrixGgufReader.Read(path) : ImatrixDatReader.Read(path, File.ReadAllBytes(path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new AnalysisException(AnalysisError.BadImatrixFile, path, null, $"cannot read the imatrix file ({e.Message})", e);
         }
-        return bytes.AsSpan().StartsWith(GgufMagic) ? ImatrixGgufReader.Read(path, bytes) : ImatrixDatReader.Read(path, bytes);
     }
 
     /// <summary>
@@ -35,22 +31,21 @@ public sealed record ImportanceMatrix(string Path, string Format, IReadOnlyDicti
     /// modules and hold its in_features values.
     /// </summary>
     /// <param name="inFeatures">in_features by HF module name, for every Linear module the model has.</param>
+    /// <param name="modelType">config.json model_type (chooses the GGUF naming).</param>
     /// <exception cref="AnalysisException">An entry names no module of the model, or its size differs.</exception>
-    public IReadOnlyDictionary<string, float[]> ForModules(IReadOnlyDictionary<string, long> inFeatures)
+    public IReadOnlyDictionary<string, float[]> ForModules(IReadOnlyDictionary<string, long> inFeatures, string? modelType)
     {
         ArgumentNullException.ThrowIfNull(inFeatures);
+        var modules = GgufModuleNames.Inverse(inFeatures.Keys, modelType);
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var (name, values) in Entries)
         {
-            var module = GgufModuleNames.ToHfModule(name);
-            long columns = 0;
-            if (module is null || !inFeatures.TryGetValue(module, out columns))
+            if (!modules.TryGetValue(name, out var module))
             {
                 AnalysisException.Throw(AnalysisError.ImatrixNameMismatch, Path, name,
-                    module is null
-                        ? "the imatrix names a tensor Thaw cannot map to a Hugging Face module; this imatrix was made for another architecture"
-                        : $"the imatrix names '{module}', which this model does not have; was the imatrix made for another model?");
+                    "the imatrix names a weight this model does not have (its GGUF name matches no module); was the imatrix made for another model?");
             }
+            var columns = inFeatures[module];
             if (values.Length != columns)
             {
                 AnalysisException.Throw(AnalysisError.ImatrixSizeMismatch, Path, name,

@@ -30,7 +30,7 @@ public static class ModelAnalyzer
 
         var selection = BnbModuleSelection.Select(model, []);
         var sources = selection.QuantizedWeights.Select(name => Source(model, (PlainTensor)Tensor(model, name))).ToList();
-        var importances = imatrix?.ForModules(InFeatures(model)) ?? new Dictionary<string, float[]>();
+        var importances = imatrix?.ForModules(InFeatures(model), model.Config?.ModelType) ?? new Dictionary<string, float[]>();
 
         var total = sources.Sum(s => s.RowCount * s.RowLength);
         long done = 0;

@@ -41,7 +41,7 @@ public class ImportanceMatrixTests
         var analysis = ModelAnalyzer.Analyze(a1, new AnalysisSettings(), ImportanceMatrix.Read(Gguf), threads: 1);
         Assert.Equal(14, analysis.Modules.Count);
         Assert.All(analysis.Modules, m => Assert.NotNull(m.Error.WeightedError));
-        var mapped = ImportanceMatrix.Read(Dat).ForModules(analysis.Modules.ToDictionary(m => m.Module, m => m.Shape[1]));
+        var mapped = ImportanceMatrix.Read(Dat).ForModules(analysis.Modules.ToDictionary(m => m.Module, m => m.Shape[1]), "llama");
         Assert.Equal(analysis.Modules.Select(m => m.Module), mapped.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(128, mapped["model.layers.1.mlp.down_proj"].Length);
         Assert.Equal(32, mapped["model.layers.0.self_attn.q_proj"].Length);
@@ -143,11 +143,11 @@ public class ImportanceMatrixTests
     [Fact]
     public void GgufNamesMapToHfModules()
     {
-        Assert.Equal("model.layers.3.mlp.down_proj", GgufModuleNames.ToHfModule("blk.3.ffn_down.weight"));
-        Assert.Equal("model.layers.0.self_attn.o_proj", GgufModuleNames.ToHfModule("blk.0.attn_output.weight"));
-        Assert.Equal("lm_head", GgufModuleNames.ToHfModule("output.weight"));
-        Assert.Null(GgufModuleNames.ToHfModule("token_embd.weight"));
-        Assert.Null(GgufModuleNames.ToHfModule("blk.x.attn_q.weight"));
+        var map = GgufModuleNames.Inverse(["model.layers.3.mlp.down_proj", "model.layers.0.self_attn.o_proj", "lm_head", "model.vision.proj"], "llama");
+        Assert.Equal("model.layers.3.mlp.down_proj", map["blk.3.ffn_down.weight"]);
+        Assert.Equal("model.layers.0.self_attn.o_proj", map["blk.0.attn_output.weight"]);
+        Assert.Equal("lm_head", map["output.weight"]);
+        Assert.Equal(3, map.Count);
     }
 
     // A legacy imatrix with one entry per (name, nval), ncall 1, values 1, no trailer.
