@@ -1,12 +1,15 @@
 using BenchmarkDotNet.Running;
 using Thaw.Benchmarks.Synthetic;
 
-// `synth SHAPE DIR` and `synth-adapter SHAPE DIR [--rank R] [--alpha A] [--base-model NAME]` write synthetic
+// `synth SHAPE DIR [--planted]` and `synth-adapter SHAPE DIR [--rank R] [--alpha A] [--base-model NAME]` write synthetic
 // inputs for bench/e2e; anything else runs the BenchmarkDotNet kernels.
 switch (args)
 {
     case ["synth", var shape, var folder]:
         SyntheticLlama.Write(folder, SyntheticLlama.Shapes[shape]);
+        return 0;
+    case ["synth", var shape, var folder, "--planted"]:
+        SyntheticLlama.Write(folder, SyntheticLlama.Shapes[shape], planted: true);
         return 0;
     case ["synth-adapter", var shape, var folder, .. var options]:
         var values = new Dictionary<string, string> { ["--rank"] = "16", ["--alpha"] = "32", ["--base-model"] = $"synthetic-llama-{shape}" };

@@ -23,7 +23,14 @@ internal static class SyntheticLlama
         ["7b"] = new(4096, 11008, 32, 32, 32, 32000),
     };
 
-    public static void Write(string folder, Shape shape)
+    /// <summary>The module given outlier input columns when planted: layer 1's mlp.down_proj.</summary>
+    public const string OutlierModule = "model.layers.1.mlp.down_proj";
+
+    /// <summary>
+    /// Writes the model; <paramref name="planted"/> plants two 4-bit-sensitive modules for <c>thaw analyze</c> to find:
+    /// outlier input columns in <see cref="OutlierModule"/> and heavy-tailed weights in the third-last layer's o_proj.
+    /// </summary>
+    public static void Write(string folder, Shape shape, bool planted = false)
     {
         Directory.CreateDirectory(folder);
         var tensors = TensorsInStateDictOrder(shape);
@@ -33,7 +40,7 @@ internal static class SyntheticLlama
             var fileName = plan.IsSharded ? shard.FileName : ShardPlan.SingleFileName;
             using var writer = SafetensorsWriter.Create(Path.Combine(folder, fileName), shard.Tensors, overwrite: true);
             foreach (var tensor in shard.Tensors)
-                Fill(writer, tensor);
+                Fill(writer, tensor, planted ? Plant(tensor.Name, shape) : Planting.None);
             writer.Complete();
         }
         if (plan.IsSharded)
@@ -73,7 +80,20 @@ internal static class SyntheticLlama
     private static TensorInfo Info(string name, params long[] shape) =>
         new(name, DType.BF16, [.. shape], TensorInfo.TryComputeByteLength(DType.BF16, shape)!.Value);
 
-    private static void Fill(SafetensorsWriter writer, TensorInfo tensor)
+    /// <summary>The module of the third-last layer given heavy-tailed weights when planted.</summary>
+    public static string HeavyTailModule(Shape s) => $"model.layers.{s.Layers - 3}.self_attn.o_proj";
+
+    private enum Planting
+    {
+        None,
+        OutlierColumns,
+        HeavyTails,
+    }
+
+    private static Planting Plant(string name, Shape s) =>
+        name == OutlierModule + ".weight" ? Planting.OutlierColumns : name == HeavyTailModule(s) + ".weight" ? Planting.HeavyTails : Planting.None;
+
+    private static void Fill(SafetensorsWriter writer, TensorInfo tensor, Planting planting)
     {
         const int ChunkElements = 1 << 20;
         var isNorm = tensor.Shape.Length == 1;
@@ -86,11 +106,32 @@ internal static class SyntheticLlama
             var n = (int)Math.Min(ChunkElements, tensor.ElementCount - done);
             for (var i = 0; i < n; i++)
                 values[i] = (isNorm ? 1f : 0f) + (float)(random.NextDouble() * 2 - 1) * WeightHalfRange;
+            if (planting == Planting.OutlierColumns)
+            {
+                // Two input columns 30× larger: every block holding one is scaled by it.
+                for (var i = 0; i < n; i++)
+                {
+                    if ((done + i) % tensor.Shape[1] is 5 or 70)
+                        values[i] *= 30;
+                }
+            }
+            else if (planting == Planting.HeavyTails)
+            {
+                // Student-t with 3 degrees of freedom (normal / sqrt(chi²₃ / 3)): heavy tails.
+                for (var i = 0; i < n; i++)
+                {
+                    var chi = (Math.Pow(Gaussian(random), 2) + Math.Pow(Gaussian(random), 2) + Math.Pow(Gaussian(random), 2)) / 3;
+                    values[i] = (float)(0.5 * WeightHalfRange * Gaussian(random) / Math.Sqrt(chi));
+                }
+            }
             FloatConversions.SingleToBFloat16(values.AsSpan(0, n), bits.AsSpan(0, n));
             writer.Write(tensor, done * 2, System.Runtime.InteropServices.MemoryMarshal.AsBytes(bits.AsSpan(0, n)));
             done += n;
         }
     }
+
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     private static JsonObject Config(Shape s) => new()
     {

@@ -44,15 +44,20 @@ internal sealed class DynamicOptions
             BnbQuantizationSettings.ParseFormat(result.GetValue(type)!) == BnbQuantizeFormat.Fp4 ? BnbQuantType.Fp4 : BnbQuantType.Nf4,
             result.GetValue(blocksize) ?? BnbQuantizationSettings.DefaultBlocksize,
             result.GetValue(doubleQuant));
-        return Analyze(result, model, settings, result.GetValue(Skip) ?? [], threads);
+        return Analyze(result, model, settings, result.GetValue(Skip) ?? [], threads, raiseDefaultBudget: true);
     }
 
-    /// <summary>Analyzes with the given quantizer settings (quantize --dynamic).</summary>
-    public Run Analyze(ParseResult result, HfModel model, AnalysisSettings settings, IReadOnlyList<string> skips, int threads)
+    /// <summary>
+    /// Analyzes with the given quantizer settings. Without --budget, <paramref name="raiseDefaultBudget"/> (analyze)
+    /// raises the default budget to what the forced modules need instead of failing.
+    /// </summary>
+    public Run Analyze(ParseResult result, HfModel model, AnalysisSettings settings, IReadOnlyList<string> skips, int threads, bool raiseDefaultBudget = false)
     {
-        var budget = result.GetValue(Budget) is { } text ? DynamicSelection.ParseBudget(text) : DynamicSelection.DefaultBudget;
         var imatrix = result.GetValue(Imatrix) is { } path ? ImportanceMatrix.Read(path) : null;
         var analysis = ModelAnalyzer.Analyze(model, settings, imatrix, threads);
+        var budget = result.GetValue(Budget) is { } text ? DynamicSelection.ParseBudget(text)
+            : raiseDefaultBudget ? Math.Max(DynamicSelection.DefaultBudget, DynamicSelection.ForcedFraction(analysis, skips))
+            : DynamicSelection.DefaultBudget;
         var choice = DynamicSelection.Choose(analysis, budget, skips);
         return new Run(analysis, choice, [.. skips.Concat(choice.KeptModules).Distinct(StringComparer.Ordinal)]);
     }

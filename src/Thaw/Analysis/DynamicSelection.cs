@@ -15,6 +15,15 @@ public static class DynamicSelection
     /// <summary>The default budget: 10% of the all-4-bit model.</summary>
     public const double DefaultBudget = 0.10;
 
+    /// <summary>The smallest budget (fraction of the all-4-bit model) that holds the always-kept and --skip modules.</summary>
+    public static double ForcedFraction(ModelAnalysis analysis, IReadOnlyList<string> manualSkips)
+    {
+        ArgumentNullException.ThrowIfNull(analysis);
+        ArgumentNullException.ThrowIfNull(manualSkips);
+        var forced = Forced(analysis, manualSkips).Sum(k => k.Cost);
+        return analysis.AllFourBitBytes > 0 ? (double)forced / analysis.AllFourBitBytes : 0;
+    }
+
     /// <exception cref="AnalysisException">The budget cannot hold the forced modules (<see cref="AnalysisError.BudgetTooSmall"/>).</exception>
     public static DynamicChoice Choose(ModelAnalysis analysis, double budgetFraction, IReadOnlyList<string> manualSkips)
     {
@@ -23,16 +32,9 @@ public static class DynamicSelection
         if (!(budgetFraction >= 0) || double.IsInfinity(budgetFraction))
             throw new ArgumentOutOfRangeException(nameof(budgetFraction), budgetFraction, "the budget is a non-negative fraction");
         var allFourBit = analysis.AllFourBitBytes;
-        var budget = (long)Math.Floor(budgetFraction * allFourBit);
+        var budget = (long)Math.Floor(budgetFraction * allFourBit + 1e-6);
 
-        var kept = new List<KeptModule>();
-        foreach (var module in analysis.Modules)
-        {
-            if (module.AlwaysKeep is { } reason)
-                kept.Add(new KeptModule(module.Module, reason, module.AlwaysKeepDetail!, module.KeepCost));
-            else if (manualSkips.FirstOrDefault(skip => AlwaysKeepRules.MatchesSegments(module.Module, skip)) is { } skip)
-                kept.Add(new KeptModule(module.Module, KeepReason.Manual, $"named with --skip '{skip}'", module.KeepCost));
-        }
+        var kept = Forced(analysis, manualSkips);
         var forced = kept.Sum(k => k.Cost);
         if (forced > budget)
         {
@@ -65,6 +67,19 @@ public static class DynamicSelection
             }
         }
         return new DynamicChoice(budgetFraction, budget, kept, scores, leftOut);
+    }
+
+    private static List<KeptModule> Forced(ModelAnalysis analysis, IReadOnlyList<string> manualSkips)
+    {
+        var kept = new List<KeptModule>();
+        foreach (var module in analysis.Modules)
+        {
+            if (module.AlwaysKeep is { } reason)
+                kept.Add(new KeptModule(module.Module, reason, module.AlwaysKeepDetail!, module.KeepCost));
+            else if (manualSkips.FirstOrDefault(skip => AlwaysKeepRules.MatchesSegments(module.Module, skip)) is { } skip)
+                kept.Add(new KeptModule(module.Module, KeepReason.Manual, $"named with --skip '{skip}'", module.KeepCost));
+        }
+        return kept;
     }
 
     /// <summary>Parses a budget: "10%" or "10" (percent of the all-4-bit model).</summary>
