@@ -65,8 +65,7 @@ public static class WeightErrorMeter
             var sigma = Math.Sqrt(variance);
 
             // Pass 2: codes from the float32 maxima (as quantize_4bit does), decoded with the stored maxima.
-            double squaredError = 0, maxError = 0, central2 = 0, central4 = 0;
-            long outliers = 0;
+            var sums = default(ErrorSums);
             var columnError = importance.IsEmpty ? null : new double[columns];
             var columnWeight = importance.IsEmpty ? null : new double[columns];
             for (long first = 0; first < elements; first += chunk)
@@ -79,28 +78,10 @@ public static class WeightErrorMeter
                 Bnb4BitQuantizer.Quantize(values, settings.QuantType, blocksize, codes, chunkAbsmax.AsSpan(0, blocks), source.Name);
                 var result = decoded.AsSpan(0, count);
                 Bnb4BitDequantizer.Dequantize(settings.QuantType, blocksize, 0, codes, stored.AsSpan((int)(first / blocksize), blocks), result);
-                var column = (int)(first % columns);
-                for (var i = 0; i < count; i++)
-                {
-                    double x = values[i];
-                    var delta = result[i] - x;
-                    var squared = delta * delta;
-                    squaredError += squared;
-                    maxError = Math.Max(maxError, Math.Abs(delta));
-                    var centered = x - mean;
-                    var centered2 = centered * centered;
-                    central2 += centered2;
-                    central4 += centered2 * centered2;
-                    if (Math.Abs(centered) > OutlierSigmas * sigma && sigma > 0)
-                        outliers++;
-                    if (columnError is not null)
-                    {
-                        columnError[column] += squared;
-                        columnWeight![column] += x * x;
-                        if (++column == columns)
-                            column = 0;
-                    }
-                }
+                // A constant weight (σ = 0) has no outliers.
+                sums.Add(values, result, mean, sigma > 0 ? OutlierSigmas * sigma : double.PositiveInfinity);
+                if (columnError is not null)
+                    AddColumns(values, result, (int)(first % columns), columnError, columnWeight!);
             }
 
             double? weighted = null;
@@ -114,17 +95,17 @@ public static class WeightErrorMeter
                 }
                 weighted = denominator > 0 ? Math.Sqrt(numerator / denominator) : 0;
             }
-            var m2 = elements == 0 ? 0 : central2 / elements;
-            var kurtosis = m2 > 0 ? central4 / elements / (m2 * m2) - 3 : 0;
+            var m2 = elements == 0 ? 0 : sums.Central2 / elements;
+            var kurtosis = m2 > 0 ? sums.Central4 / elements / (m2 * m2) - 3 : 0;
             return new WeightError(
                 elements,
-                sumSquares > 0 ? Math.Sqrt(squaredError / sumSquares) : 0,
-                maxError,
-                squaredError,
+                sumSquares > 0 ? Math.Sqrt(sums.SquaredError / sumSquares) : 0,
+                sums.MaxError,
+                sums.SquaredError,
                 maxAbs,
                 elements == 0 ? 0 : Math.Sqrt(sumSquares / elements),
                 kurtosis,
-                elements == 0 ? 0 : (double)outliers / elements,
+                elements == 0 ? 0 : (double)sums.Outliers / elements,
                 weighted);
         }
         finally
@@ -133,6 +114,20 @@ public static class WeightErrorMeter
             ArrayPool<float>.Shared.Return(decoded);
             ArrayPool<byte>.Shared.Return(packed);
             ArrayPool<float>.Shared.Return(chunkAbsmax);
+        }
+    }
+
+    // Per input column: Σ (deq − w)² and Σ w², for the imatrix-weighted error.
+    private static void AddColumns(ReadOnlySpan<float> values, ReadOnlySpan<float> decoded, int column, double[] columnError, double[] columnWeight)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            double x = values[i];
+            var delta = decoded[i] - x;
+            columnError[column] += delta * delta;
+            columnWeight[column] += x * x;
+            if (++column == columnError.Length)
+                column = 0;
         }
     }
 
