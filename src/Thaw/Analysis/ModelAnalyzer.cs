@@ -15,10 +15,9 @@ public static class ModelAnalyzer
     /// <param name="settings">The quantizer.</param>
     /// <param name="imatrix">Importances by GGUF name (checked against the model), or null.</param>
     /// <param name="threads">Modules measured at once (≥ 1).</param>
-    /// <param name="progress">Called with the number of weights measured so far, after each module.</param>
     /// <exception cref="AnalysisException">The model is quantized already, or the imatrix does not fit it.</exception>
     /// <exception cref="BnbQuantizeException">A weight is not a float tensor, holds NaN/infinity, or there is nothing to quantize.</exception>
-    public static ModelAnalysis Analyze(HfModel model, AnalysisSettings settings, ImportanceMatrix? imatrix, int threads, Action<long, long>? progress = null)
+    public static ModelAnalysis Analyze(HfModel model, AnalysisSettings settings, ImportanceMatrix? imatrix, int threads)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -32,8 +31,6 @@ public static class ModelAnalyzer
         var sources = selection.QuantizedWeights.Select(name => Source(model, (PlainTensor)Tensor(model, name))).ToList();
         var importances = imatrix?.ForModules(InFeatures(model), model.Config?.ModelType) ?? new Dictionary<string, float[]>();
 
-        var total = sources.Sum(s => s.RowCount * s.RowLength);
-        long done = 0;
         var results = new ConcurrentDictionary<string, ModuleAnalysis>(StringComparer.Ordinal);
         var order = sources.OrderByDescending(s => s.RowCount * s.RowLength).ThenBy(s => s.Name, StringComparer.Ordinal);
         Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = threads }, source =>
@@ -46,7 +43,6 @@ public static class ModelAnalyzer
             results[source.Name] = new ModuleAnalysis(
                 ModuleName.Parse(module), source.Name, source.Shape, tensor.DType, error,
                 tensor.StoredByteLength, settings.FourBitBytes(error.Elements), keep?.Reason, keep?.Detail);
-            progress?.Invoke(Interlocked.Add(ref done, error.Elements), total);
         });
 
         var candidates = selection.QuantizedWeights.ToHashSet(StringComparer.Ordinal);
