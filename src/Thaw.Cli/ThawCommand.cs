@@ -21,6 +21,7 @@ internal static class ThawCommand
             QuantizeCommand.Create(context),
             DoctorCommand.Create(context),
             MergeCommand.Create(context),
+            ExportGgufCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
