@@ -8,7 +8,7 @@ namespace Thaw.Tests.GgufTokenizer;
 /// </summary>
 internal static class SentencePieceProto
 {
-    public const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6;
+    public const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, ByteType = 6;
 
     public static byte[] Model(params (string Piece, float Score, int Type)[] pieces)
     {

@@ -67,14 +67,19 @@ internal static class PreTokenizers
     private static bool IsIndividualDigits(JsonElement step) =>
         TokenizerJson.GetString(step, "type") == "Digits" && TokenizerJson.Get(step, "individual_digits")?.ValueKind == JsonValueKind.True;
 
-    private static string Describe(JsonElement? preTokenizer) => preTokenizer is null
-        ? "(none: tokenizer.json has no pre_tokenizer)"
-        : TokenizerJson.Shorten(string.Join(" + ", Steps(preTokenizer).Select(DescribeStep)), 400);
+    private static string Describe(JsonElement? preTokenizer) => Steps(preTokenizer) switch
+    {
+        [] when preTokenizer is null => "(none: tokenizer.json has no pre_tokenizer)",
+        [] => "(an empty Sequence)",
+        var steps => TokenizerJson.Shorten(string.Join(" + ", steps.Select(DescribeStep)), 400),
+    };
 
     private static string DescribeStep(JsonElement step) =>
         TokenizerJson.GetString(step, "type") switch
         {
-            "Split" => $"Split({(TokenizerJson.Get(step, "pattern") is { } p ? p.GetRawText() : "no pattern")})",
+            "Split" => TokenizerJson.Get(step, "pattern") is { } pattern
+                ? $"Split({TokenizerJson.GetString(pattern, "Regex") ?? pattern.GetRawText()}, {TokenizerJson.GetString(step, "behavior")})"
+                : "Split(no pattern)",
             { } type => type,
             null => step.GetRawText(),
         };
