@@ -26,7 +26,7 @@ internal sealed class GgufOptions
     }
 
     /// <summary>True when the command line set a GGUF-only option.</summary>
-    public bool AnyGiven(ParseResult result) => result.GetValue(type) is not null || result.GetValue(name) is not null;
+    public bool AnyGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(type) is not null || result.GetValue(name) is not null;
 
     /// <summary>The export request; <paramref name="modelDType"/> picks the type when --gguf-type is absent.</summary>
     public GgufExportRequest Read(ParseResult result, string outputPath, PipelineOptions options, DType modelDType) => new()
