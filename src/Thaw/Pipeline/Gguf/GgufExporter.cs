@@ -75,7 +75,7 @@ public static class GgufExporter
     }
 
     // llama's q rows are n_head heads, k rows n_head_kv heads (spec/gguf.md §3.2).
-    private static int RowsPerHead(string ggufName, long rows, int heads, int kvHeads)
+    internal static int RowsPerHead(string ggufName, long rows, int heads, int kvHeads)
     {
         var parts = ggufName.Split('.');
         if (parts.Length != 4 || parts[0] != "blk" || parts[2] is not ("attn_q" or "attn_k"))
