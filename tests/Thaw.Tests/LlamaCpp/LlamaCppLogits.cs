@@ -55,10 +55,18 @@ internal static class LlamaCppLogits
         return context.NativeHandle.GetLogitsIth(ids.Length - 1).ToArray();
     }
 
-    /// <summary>Keeps llama.cpp's log off the test output; the CPU backend's AVX variant is chosen by LLamaSharp.</summary>
+    /// <summary>
+    /// LLamaSharp looks for runtimes/&lt;rid&gt;/native/&lt;avx level&gt;/ under "./" by default, the working directory:
+    /// the test output folder is where LLamaSharp.Backend.Cpu copies them, whatever the runner's working directory.
+    /// The AVX level is LLamaSharp's detection (avx512 on the machine the references were made on), with fallback.
+    /// llama.cpp's log stays off the test output.
+    /// </summary>
     private static bool ConfigureNativeLibrary()
     {
-        NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+        NativeLibraryConfig.All
+            .WithSearchDirectory(AppContext.BaseDirectory)
+            .WithAutoFallback(true)
+            .WithLogCallback((_, _) => { });
         return true;
     }
 }
