@@ -68,11 +68,28 @@ public sealed class ThawGgufLogitsTests(ITestOutputHelper output) : IDisposable
         AssertClose(gguf, variant, 0.05);
     }
 
-    private void AssertClose(string gguf, string variant, double bound)
+    /// <summary>
+    /// Thaw's GGUF adapters applied by llama.cpp at run time on the converter's f32 base: A3 (alpha/r) must give what
+    /// the converter's own adapter gives, and the A4 rsLoRA adapter — whose alpha/sqrt(r) llama.cpp cannot express
+    /// directly, so Thaw folds it into alpha — must give PEFT's unmerged rsLoRA model.
+    /// </summary>
+    [Theory]
+    [InlineData("A3-llama-lora-r4", "A6.gguf-f32+lora-r4", 1e-6)]
+    [InlineData("A3-llama-lora-r4", "A3.merged-f32", 1e-3)]
+    [InlineData("A4-llama-rslora-r8", "A4.unmerged-f32", 1e-3)]
+    public void ThawsLoraAdapterAppliedByLlamaCpp(string adapter, string variant, double bound)
     {
-        var logits = LlamaCppLogits.LastPositions(gguf, ReferenceLogits.Prompts);
+        var lora = temp.File("lora.gguf");
+        var run = Cli.CliRun.Of("export-gguf", Fixtures.Path(adapter), "--base", Fixtures.Path("A1-llama-bf16"), "--out", lora, "--quiet");
+        Assert.Equal(0, run.ExitCode);
+        AssertClose(Fixtures.Path("A6-llama-f32.gguf"), variant, bound, lora);
+    }
+
+    private void AssertClose(string gguf, string variant, double bound, string? lora = null)
+    {
+        var logits = LlamaCppLogits.LastPositions(gguf, ReferenceLogits.Prompts, lora);
         var difference = ReferenceLogits.MaxAbsDifference(logits, ReferenceLogits.Of(variant));
-        output.WriteLine($"{Path.GetFileName(gguf)} vs {variant}: max |d| {difference:G3}");
+        output.WriteLine($"{Path.GetFileName(gguf)}{(lora is null ? "" : " + " + Path.GetFileName(lora))} vs {variant}: max |d| {difference:G3}");
         Assert.True(difference <= bound, $"max |d| {difference:G3} against {variant}, bound {bound}");
     }
 
