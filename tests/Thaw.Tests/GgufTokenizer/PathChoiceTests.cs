@@ -51,6 +51,19 @@ public sealed class PathChoiceTests
         Assert.Equal(("gpt2", "gpt-2"), (metadata.Model, metadata.Pre));
     }
 
+    [Theory]
+    [InlineData("mistral", "llama")]
+    [InlineData("mixtral", "llama")]
+    [InlineData("qwen3", "gpt2")]
+    public void OnlyTheLlamaFamilyHasTheLlamaHfPath(string modelType, string expectedModel)
+    {
+        using var folder = new TokenizerFolder(modelType);
+        var json = LlamaHf(Vocab("a", "b"));
+        json["pre_tokenizer"] = Sequence(Split(Qwen2Regex), ByteLevel(useRegex: false));
+        folder.Json("tokenizer.json", json);
+        Assert.Equal(expectedModel, folder.Convert(2).Model);
+    }
+
     [Fact]
     public void QwenHasNoLlamaHfPath()
     {

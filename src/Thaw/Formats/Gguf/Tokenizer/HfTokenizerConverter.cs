@@ -7,8 +7,9 @@ namespace Thaw.Formats.Gguf.Tokenizer;
 /// Turns the tokenizer files of a Hugging Face model folder into GGUF tokenizer metadata, choosing the path as
 /// llama.cpp's converter does (LlamaModel.set_vocab): tokenizer.model → SentencePiece ("llama"); else a
 /// tokenizer.json BPE with byte_fallback and a Sequence decoder → LlamaHf ("llama", scores -1000); else
-/// byte-level BPE ("gpt2" with merges and a named pre-tokenizer). Qwen models (Qwen2Model.set_vocab) have no
-/// LlamaHf path and no add_space_prefix.
+/// byte-level BPE ("gpt2" with merges and a named pre-tokenizer). Only the llama family (LlamaModel: llama,
+/// mistral, mixtral) has the LlamaHf path and writes add_space_prefix; the others (Qwen2Model.set_vocab and alike)
+/// go from SentencePiece straight to byte-level BPE.
 /// </summary>
 public static class HfTokenizerConverter
 {
@@ -20,8 +21,8 @@ public static class HfTokenizerConverter
     /// the two to agree, so the tokens are padded to this many, and a tokenizer with more is an error.
     /// </param>
     /// <param name="preTokenizer">
-    /// The <c>tokenizer.ggml.pre</c> name to write for a byte-level BPE tokenizer whose pre-tokenizer Thaw does not
-    /// recognize; null to require recognition.
+    /// The <c>tokenizer.ggml.pre</c> name to write for a byte-level BPE tokenizer in place of the one chosen from its
+    /// pre-tokenizer definition (for definitions Thaw does not recognize); null to choose it, or refuse.
     /// </param>
     public static GgufTokenizerMetadata Convert(string modelFolder, ModelConfig config, long embeddingRows, string? preTokenizer = null)
     {
@@ -29,15 +30,18 @@ public static class HfTokenizerConverter
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embeddingRows);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(embeddingRows, int.MaxValue);
+        if (preTokenizer is not null)
+            ArgumentException.ThrowIfNullOrWhiteSpace(preTokenizer);
         var n = (int)embeddingRows;
-        var qwen = IsQwen(config);
+        var llamaFamily = IsLlamaFamily(config);
 
         using var files = TokenizerFiles.Open(modelFolder);
         var hasSentencePiece = files.Has(TokenizerFiles.SentencePieceModelName);
         if (!hasSentencePiece && files.Tokenizer is null)
         {
+            var slowOnly = files.Has("vocab.json") ? " (vocab.json and merges.txt alone, a slow tokenizer, are not read)" : "";
             TokenizerException.Throw(TokenizerError.MissingTokenizer, modelFolder,
-                "no tokenizer: the folder needs tokenizer.model (SentencePiece) or tokenizer.json (a Hugging Face fast tokenizer), " +
+                $"no tokenizer: the folder needs tokenizer.model (SentencePiece) or tokenizer.json (a Hugging Face fast tokenizer){slowOnly}, " +
                 "usually with tokenizer_config.json; a fine-tune saved without them can use the base model's tokenizer files, copy them into the folder");
         }
         var tokenizer = files.Tokenizer is { } document
@@ -45,7 +49,7 @@ public static class HfTokenizerConverter
             : null;
 
         var keys = new List<string>();
-        var addSpacePrefix = qwen ? null : AddPrefixSpace(files);
+        var addSpacePrefix = llamaFamily ? AddPrefixSpace(files) : null;
         if (addSpacePrefix is not null)
             keys.Add(GgufTokenizerKeys.AddSpacePrefix);
 
@@ -57,7 +61,7 @@ public static class HfTokenizerConverter
         {
             (model, pre, vocab) = ("llama", "default", SentencePieceVocab.Build(files, n));
         }
-        else if (!qwen && IsLlamaHf(tokenizer!))
+        else if (llamaFamily && IsLlamaHf(tokenizer!))
         {
             (model, pre, vocab) = ("llama", "default", HfBpeVocab.BuildLlamaHf(tokenizer!, SpecialTexts(files, tokenizer!), n));
         }
@@ -82,8 +86,7 @@ public static class HfTokenizerConverter
         if (merges is not null)
             keys.Add(GgufTokenizerKeys.Merges);
 
-        var configPath = Path.Combine(modelFolder, "config.json");
-        var special = SpecialTokens.Find(files, tokenizer, config.Raw, configPath, n);
+        var special = SpecialTokens.Find(files, tokenizer, config.Raw, config.Source, n);
         keys.AddRange(special.Ids.Select(i => IdKey(i.Type)).OfType<string>());
         keys.AddRange(special.AddFlags.Select(f => FlagKey(f.Type)).OfType<string>());
 
@@ -119,9 +122,10 @@ public static class HfTokenizerConverter
         };
     }
 
-    /// <summary>Qwen2Model.set_vocab (qwen2, qwen2_moe, qwen3, ...) tries SentencePiece, then byte-level BPE.</summary>
-    private static bool IsQwen(ModelConfig config) =>
-        (config.ModelType ?? "").StartsWith("qwen", StringComparison.Ordinal);
+    /// <summary>Model types converted by LlamaModel (a VLM's language model counts by its text_config).</summary>
+    private static bool IsLlamaFamily(ModelConfig config) =>
+        config.ModelType is "llama" or "mistral" or "mixtral"
+        || config.TextConfig?.ModelType is "llama" or "mistral" or "mixtral";
 
     /// <summary>gguf-py LlamaHfVocab: BPE with byte_fallback and a Sequence decoder (Llama 2 style tokenizer.json).</summary>
     private static bool IsLlamaHf(HfTokenizerJson tokenizer) =>
