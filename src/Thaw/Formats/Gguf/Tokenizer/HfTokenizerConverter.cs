@@ -36,8 +36,7 @@ public static class HfTokenizerConverter
         var llamaFamily = IsLlamaFamily(config);
 
         using var files = TokenizerFiles.Open(modelFolder);
-        var hasSentencePiece = files.Has(TokenizerFiles.SentencePieceModelName);
-        if (!hasSentencePiece && files.Tokenizer is null)
+        if (!files.Has(TokenizerFiles.SentencePieceModelName) && files.Tokenizer is null)
         {
             var slowOnly = files.Has("vocab.json") ? " (vocab.json and merges.txt alone, a slow tokenizer, are not read)" : "";
             TokenizerException.Throw(TokenizerError.MissingTokenizer, modelFolder,
@@ -48,49 +47,23 @@ public static class HfTokenizerConverter
             ? HfTokenizerJson.From(document, files.PathOf(TokenizerFiles.TokenizerJsonName))
             : null;
 
-        var keys = new List<string>();
         var addSpacePrefix = llamaFamily ? AddPrefixSpace(files) : null;
+        var vocab = ChooseVocabulary(files, tokenizer, llamaFamily, n, preTokenizer);
+        var special = SpecialTokens.Find(files, tokenizer, config.Raw, config.Source, n);
+        var (chatTemplate, named) = ChatTemplates.Read(files);
+
+        // The converter's write order: add_space_prefix (set_vocab), the vocabulary, then SpecialVocab.add_to_gguf.
+        var keys = new List<string>();
         if (addSpacePrefix is not null)
             keys.Add(GgufTokenizerKeys.AddSpacePrefix);
-
-        string model;
-        string pre;
-        (string[] Tokens, float[]? Scores, int[] Types) vocab;
-        List<string>? merges = null;
-        if (hasSentencePiece)
-        {
-            (model, pre, vocab) = ("llama", "default", SentencePieceVocab.Build(files, n));
-        }
-        else if (llamaFamily && IsLlamaHf(tokenizer!))
-        {
-            (model, pre, vocab) = ("llama", "default", HfBpeVocab.BuildLlamaHf(tokenizer!, SpecialTexts(files, tokenizer!), n));
-        }
-        else
-        {
-            RequireByteLevelBpe(tokenizer!);
-            vocab = HfBpeVocab.BuildGpt2(tokenizer!, n);
-            pre = preTokenizer ?? PreTokenizers.Classify(tokenizer!.PreTokenizer, tokenizer.Path);
-            model = "gpt2";
-            merges = BpeMerges.Read(files, tokenizer!);
-            if (merges is not { Count: > 0 })
-            {
-                TokenizerException.Throw(TokenizerError.MissingMerges, tokenizer!.Path,
-                    "the BPE tokenizer has no merges (model.merges is empty and there is no merges.txt); llama.cpp cannot load a BPE vocabulary without them, " +
-                    "restore tokenizer.json from the model's repository");
-            }
-        }
         keys.AddRange([GgufTokenizerKeys.Model, GgufTokenizerKeys.Pre, GgufTokenizerKeys.Tokens]);
         if (vocab.Scores is not null)
             keys.Add(GgufTokenizerKeys.Scores);
         keys.Add(GgufTokenizerKeys.TokenType);
-        if (merges is not null)
+        if (vocab.Merges is not null)
             keys.Add(GgufTokenizerKeys.Merges);
-
-        var special = SpecialTokens.Find(files, tokenizer, config.Raw, config.Source, n);
         keys.AddRange(special.Ids.Select(i => IdKey(i.Type)).OfType<string>());
         keys.AddRange(special.AddFlags.Select(f => FlagKey(f.Type)).OfType<string>());
-
-        var (chatTemplate, named) = ChatTemplates.Read(files);
         keys.AddRange(named.Select(t => t.Key));
         if (named.Count > 0)
             keys.Add(GgufTokenizerKeys.ChatTemplateNames);
@@ -99,12 +72,12 @@ public static class HfTokenizerConverter
 
         return new GgufTokenizerMetadata
         {
-            Model = model,
-            Pre = pre,
+            Model = vocab.Model,
+            Pre = vocab.Pre,
             Tokens = vocab.Tokens,
             Scores = vocab.Scores,
             TokenTypes = vocab.Types,
-            Merges = merges,
+            Merges = vocab.Merges,
             Bos = special.Id("bos"),
             Eos = special.Id("eos"),
             Unknown = special.Id("unk"),
@@ -120,6 +93,35 @@ public static class HfTokenizerConverter
             NamedChatTemplates = named,
             KeyOrder = keys,
         };
+    }
+
+    private sealed record Vocabulary(string Model, string Pre, string[] Tokens, float[]? Scores, int[] Types, List<string>? Merges);
+
+    /// <summary>The SentencePiece, LlamaHf or byte-level BPE vocabulary, tried in the converter's order.</summary>
+    private static Vocabulary ChooseVocabulary(TokenizerFiles files, HfTokenizerJson? tokenizer, bool llamaFamily, int n, string? preTokenizer)
+    {
+        if (files.Has(TokenizerFiles.SentencePieceModelName))
+        {
+            var (tokens, scores, types) = SentencePieceVocab.Build(files, n);
+            return new Vocabulary("llama", "default", tokens, scores, types, null);
+        }
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (llamaFamily && IsLlamaHf(tokenizer))
+        {
+            var (tokens, scores, types) = HfBpeVocab.BuildLlamaHf(tokenizer, SpecialTexts(files, tokenizer), n);
+            return new Vocabulary("llama", "default", tokens, scores, types, null);
+        }
+        RequireByteLevelBpe(tokenizer);
+        var bpe = HfBpeVocab.BuildGpt2(tokenizer, n);
+        var pre = preTokenizer ?? PreTokenizers.Classify(tokenizer.PreTokenizer, tokenizer.Path);
+        var merges = BpeMerges.Read(files, tokenizer);
+        if (merges is not { Count: > 0 })
+        {
+            TokenizerException.Throw(TokenizerError.MissingMerges, tokenizer.Path,
+                "the BPE tokenizer has no merges (model.merges is empty and there is no merges.txt); llama.cpp cannot load a BPE vocabulary without them, " +
+                "restore tokenizer.json from the model's repository");
+        }
+        return new Vocabulary("gpt2", pre, bpe.Tokens, bpe.Scores, bpe.Types, merges);
     }
 
     /// <summary>Model types converted by LlamaModel (a VLM's language model counts by its text_config).</summary>
