@@ -11,6 +11,15 @@ namespace Thaw.Formats.Gguf.Tokenizer;
 /// mistral, mixtral) has the LlamaHf path and writes add_space_prefix; the others (Qwen2Model.set_vocab and alike)
 /// go from SentencePiece straight to byte-level BPE.
 /// </summary>
+/// <remarks>
+/// Where Thaw differs from the converter on purpose: every path pads to the embedding rows (the converter's LlamaHf
+/// path does not, and llama.cpp then refuses the file); special ids past the vocabulary are skipped on every path
+/// (the converter's BPE path writes them); <c>tokenizer.ggml.pre</c> comes from the pre-tokenizer definition, not
+/// from a hash of HF token ids; chat template files are read even without tokenizer_config.json; additional chat
+/// templates are taken in name order and <c>tokenizer.chat_templates</c> lists names in that order (the converter
+/// uses directory and set order). Not done: CodeLlama's fill-in-the-middle ids (vocab_size 32016), a second
+/// trailing-token override (eom).
+/// </remarks>
 public static class HfTokenizerConverter
 {
     /// <summary>Reads the tokenizer of <paramref name="modelFolder"/>.</summary>
