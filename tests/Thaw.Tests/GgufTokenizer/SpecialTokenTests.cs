@@ -185,6 +185,16 @@ public sealed class SpecialTokenTests
     }
 
     [Fact]
+    public void AddedTokenObjectBosMatchesTheTemplateByContent()
+    {
+        using var folder = Folder(
+            new JsonObject { ["bos_token"] = new JsonObject { ["__type"] = "AddedToken", ["content"] = "<|begin_of_text|>" } },
+            Template(["<|begin_of_text|>", "$A"], []));
+        var metadata = folder.Convert(Rows);
+        Assert.Equal((true, 4u), (metadata.AddBos, metadata.Bos));
+    }
+
+    [Fact]
     public void RobertaProcessingAddsAllThree()
     {
         using var folder = Folder(

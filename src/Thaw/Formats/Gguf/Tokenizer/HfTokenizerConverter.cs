@@ -17,7 +17,8 @@ namespace Thaw.Formats.Gguf.Tokenizer;
 /// (the converter's BPE path writes them); <c>tokenizer.ggml.pre</c> comes from the pre-tokenizer definition, not
 /// from a hash of HF token ids; chat template files are read even without tokenizer_config.json; additional chat
 /// templates are taken in name order and <c>tokenizer.chat_templates</c> lists names in that order (the converter
-/// uses directory and set order). Not done: CodeLlama's fill-in-the-middle ids (vocab_size 32016), a second
+/// uses directory and set order); tokenizer_config tokens written as AddedToken objects compare with the
+/// post-processor's tokens by their content (the converter compares the object and so writes add_bos false). Not done: CodeLlama's fill-in-the-middle ids (vocab_size 32016), a second
 /// trailing-token override (eom).
 /// </remarks>
 public static class HfTokenizerConverter
