@@ -145,6 +145,7 @@ public sealed class SentencePieceTests
         { "field number 0", [0x02, 0x00] },
         { "only a trainer spec", [0x12, 0x02, 0x18, 0x02] },
         { "JSON instead of protobuf", "{\"model\": 1}"u8.ToArray() },
+        { "a tiktoken file", "IQ== 0\nIg== 1\n"u8.ToArray() },
     };
 
     [Theory]

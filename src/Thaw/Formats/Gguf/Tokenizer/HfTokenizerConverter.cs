@@ -7,9 +7,20 @@ namespace Thaw.Formats.Gguf.Tokenizer;
 /// Turns the tokenizer files of a Hugging Face model folder into GGUF tokenizer metadata, choosing the path as
 /// llama.cpp's converter does (LlamaModel.set_vocab): tokenizer.model → SentencePiece ("llama"); else a
 /// tokenizer.json BPE with byte_fallback and a Sequence decoder → LlamaHf ("llama", scores -1000); else
-/// byte-level BPE ("gpt2" with merges and a named pre-tokenizer). Qwen models (Qwen2Model.set_vocab) have no
-/// LlamaHf path and no add_space_prefix.
+/// byte-level BPE ("gpt2" with merges and a named pre-tokenizer). Only the llama family (LlamaModel: llama,
+/// mistral, mixtral) has the LlamaHf path and writes add_space_prefix; the others (Qwen2Model.set_vocab and alike)
+/// go from SentencePiece straight to byte-level BPE.
 /// </summary>
+/// <remarks>
+/// Where Thaw differs from the converter on purpose: every path pads to the embedding rows (the converter's LlamaHf
+/// path does not, and llama.cpp then refuses the file); special ids past the vocabulary are skipped on every path
+/// (the converter's BPE path writes them); <c>tokenizer.ggml.pre</c> comes from the pre-tokenizer definition, not
+/// from a hash of HF token ids; chat template files are read even without tokenizer_config.json; additional chat
+/// templates are taken in name order and <c>tokenizer.chat_templates</c> lists names in that order (the converter
+/// uses directory and set order); tokenizer_config tokens written as AddedToken objects compare with the
+/// post-processor's tokens by their content (the converter compares the object and so writes add_bos false). Not done: CodeLlama's fill-in-the-middle ids (vocab_size 32016), a second
+/// trailing-token override (eom).
+/// </remarks>
 public static class HfTokenizerConverter
 {
     /// <summary>Reads the tokenizer of <paramref name="modelFolder"/>.</summary>
@@ -20,8 +31,8 @@ public static class HfTokenizerConverter
     /// the two to agree, so the tokens are padded to this many, and a tokenizer with more is an error.
     /// </param>
     /// <param name="preTokenizer">
-    /// The <c>tokenizer.ggml.pre</c> name to write for a byte-level BPE tokenizer whose pre-tokenizer Thaw does not
-    /// recognize; null to require recognition.
+    /// The <c>tokenizer.ggml.pre</c> name to write for a byte-level BPE tokenizer in place of the one chosen from its
+    /// pre-tokenizer definition (for definitions Thaw does not recognize); null to choose it, or refuse.
     /// </param>
     public static GgufTokenizerMetadata Convert(string modelFolder, ModelConfig config, long embeddingRows, string? preTokenizer = null)
     {
@@ -29,65 +40,40 @@ public static class HfTokenizerConverter
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(embeddingRows);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(embeddingRows, int.MaxValue);
+        if (preTokenizer is not null)
+            ArgumentException.ThrowIfNullOrWhiteSpace(preTokenizer);
         var n = (int)embeddingRows;
-        var qwen = IsQwen(config);
+        var llamaFamily = IsLlamaFamily(config);
 
         using var files = TokenizerFiles.Open(modelFolder);
-        var hasSentencePiece = files.Has(TokenizerFiles.SentencePieceModelName);
-        if (!hasSentencePiece && files.Tokenizer is null)
+        if (!files.Has(TokenizerFiles.SentencePieceModelName) && files.Tokenizer is null)
         {
+            var slowOnly = files.Has("vocab.json") ? " (vocab.json and merges.txt alone, a slow tokenizer, are not read)" : "";
             TokenizerException.Throw(TokenizerError.MissingTokenizer, modelFolder,
-                "no tokenizer: the folder needs tokenizer.model (SentencePiece) or tokenizer.json (a Hugging Face fast tokenizer), " +
+                $"no tokenizer: the folder needs tokenizer.model (SentencePiece) or tokenizer.json (a Hugging Face fast tokenizer){slowOnly}, " +
                 "usually with tokenizer_config.json; a fine-tune saved without them can use the base model's tokenizer files, copy them into the folder");
         }
         var tokenizer = files.Tokenizer is { } document
             ? HfTokenizerJson.From(document, files.PathOf(TokenizerFiles.TokenizerJsonName))
             : null;
 
+        var addSpacePrefix = llamaFamily ? AddPrefixSpace(files) : null;
+        var vocab = ChooseVocabulary(files, tokenizer, llamaFamily, n, preTokenizer);
+        var special = SpecialTokens.Find(files, tokenizer, config.Raw, config.Source, n);
+        var (chatTemplate, named) = ChatTemplates.Read(files);
+
+        // The converter's write order: add_space_prefix (set_vocab), the vocabulary, then SpecialVocab.add_to_gguf.
         var keys = new List<string>();
-        var addSpacePrefix = qwen ? null : AddPrefixSpace(files);
         if (addSpacePrefix is not null)
             keys.Add(GgufTokenizerKeys.AddSpacePrefix);
-
-        string model;
-        string pre;
-        (string[] Tokens, float[]? Scores, int[] Types) vocab;
-        List<string>? merges = null;
-        if (hasSentencePiece)
-        {
-            (model, pre, vocab) = ("llama", "default", SentencePieceVocab.Build(files, n));
-        }
-        else if (!qwen && IsLlamaHf(tokenizer!))
-        {
-            (model, pre, vocab) = ("llama", "default", HfBpeVocab.BuildLlamaHf(tokenizer!, SpecialTexts(files, tokenizer!), n));
-        }
-        else
-        {
-            RequireByteLevelBpe(tokenizer!);
-            vocab = HfBpeVocab.BuildGpt2(tokenizer!, n);
-            pre = preTokenizer ?? PreTokenizers.Classify(tokenizer!.PreTokenizer, tokenizer.Path);
-            model = "gpt2";
-            merges = BpeMerges.Read(files, tokenizer!);
-            if (merges is not { Count: > 0 })
-            {
-                TokenizerException.Throw(TokenizerError.MissingMerges, tokenizer!.Path,
-                    "the BPE tokenizer has no merges (model.merges is empty and there is no merges.txt); llama.cpp cannot load a BPE vocabulary without them, " +
-                    "restore tokenizer.json from the model's repository");
-            }
-        }
         keys.AddRange([GgufTokenizerKeys.Model, GgufTokenizerKeys.Pre, GgufTokenizerKeys.Tokens]);
         if (vocab.Scores is not null)
             keys.Add(GgufTokenizerKeys.Scores);
         keys.Add(GgufTokenizerKeys.TokenType);
-        if (merges is not null)
+        if (vocab.Merges is not null)
             keys.Add(GgufTokenizerKeys.Merges);
-
-        var configPath = Path.Combine(modelFolder, "config.json");
-        var special = SpecialTokens.Find(files, tokenizer, config.Raw, configPath, n);
         keys.AddRange(special.Ids.Select(i => IdKey(i.Type)).OfType<string>());
         keys.AddRange(special.AddFlags.Select(f => FlagKey(f.Type)).OfType<string>());
-
-        var (chatTemplate, named) = ChatTemplates.Read(files);
         keys.AddRange(named.Select(t => t.Key));
         if (named.Count > 0)
             keys.Add(GgufTokenizerKeys.ChatTemplateNames);
@@ -96,12 +82,12 @@ public static class HfTokenizerConverter
 
         return new GgufTokenizerMetadata
         {
-            Model = model,
-            Pre = pre,
+            Model = vocab.Model,
+            Pre = vocab.Pre,
             Tokens = vocab.Tokens,
             Scores = vocab.Scores,
             TokenTypes = vocab.Types,
-            Merges = merges,
+            Merges = vocab.Merges,
             Bos = special.Id("bos"),
             Eos = special.Id("eos"),
             Unknown = special.Id("unk"),
@@ -119,9 +105,39 @@ public static class HfTokenizerConverter
         };
     }
 
-    /// <summary>Qwen2Model.set_vocab (qwen2, qwen2_moe, qwen3, ...) tries SentencePiece, then byte-level BPE.</summary>
-    private static bool IsQwen(ModelConfig config) =>
-        (config.ModelType ?? "").StartsWith("qwen", StringComparison.Ordinal);
+    private sealed record Vocabulary(string Model, string Pre, string[] Tokens, float[]? Scores, int[] Types, List<string>? Merges);
+
+    /// <summary>The SentencePiece, LlamaHf or byte-level BPE vocabulary, tried in the converter's order.</summary>
+    private static Vocabulary ChooseVocabulary(TokenizerFiles files, HfTokenizerJson? tokenizer, bool llamaFamily, int n, string? preTokenizer)
+    {
+        if (files.Has(TokenizerFiles.SentencePieceModelName))
+        {
+            var (tokens, scores, types) = SentencePieceVocab.Build(files, n);
+            return new Vocabulary("llama", "default", tokens, scores, types, null);
+        }
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (llamaFamily && IsLlamaHf(tokenizer))
+        {
+            var (tokens, scores, types) = HfBpeVocab.BuildLlamaHf(tokenizer, SpecialTexts(files, tokenizer), n);
+            return new Vocabulary("llama", "default", tokens, scores, types, null);
+        }
+        RequireByteLevelBpe(tokenizer);
+        var bpe = HfBpeVocab.BuildGpt2(tokenizer, n);
+        var pre = preTokenizer ?? PreTokenizers.Classify(tokenizer.PreTokenizer, tokenizer.Path);
+        var merges = BpeMerges.Read(files, tokenizer);
+        if (merges is not { Count: > 0 })
+        {
+            TokenizerException.Throw(TokenizerError.MissingMerges, tokenizer.Path,
+                "the BPE tokenizer has no merges (model.merges is empty and there is no merges.txt); llama.cpp cannot load a BPE vocabulary without them, " +
+                "restore tokenizer.json from the model's repository");
+        }
+        return new Vocabulary("gpt2", pre, bpe.Tokens, bpe.Scores, bpe.Types, merges);
+    }
+
+    /// <summary>Model types converted by LlamaModel (a VLM's language model counts by its text_config).</summary>
+    private static bool IsLlamaFamily(ModelConfig config) =>
+        config.ModelType is "llama" or "mistral" or "mixtral"
+        || config.TextConfig?.ModelType is "llama" or "mistral" or "mixtral";
 
     /// <summary>gguf-py LlamaHfVocab: BPE with byte_fallback and a Sequence decoder (Llama 2 style tokenizer.json).</summary>
     private static bool IsLlamaHf(HfTokenizerJson tokenizer) =>

@@ -27,8 +27,6 @@ internal sealed class HfTokenizerJson
 
     public bool ByteFallback => TokenizerJson.Get(_model, "byte_fallback")?.ValueKind == JsonValueKind.True;
 
-    public bool IgnoreMerges => TokenizerJson.Get(_model, "ignore_merges")?.ValueKind == JsonValueKind.True;
-
     /// <summary>decoder.type, null when there is no decoder.</summary>
     public string? DecoderType => TokenizerJson.Get(Root, "decoder") is { } decoder ? TokenizerJson.GetString(decoder, "type") : null;
 

@@ -58,7 +58,8 @@ internal static class SentencePieceModel
         if (pieces.Count == 0)
         {
             TokenizerException.Throw(TokenizerError.MalformedProtobuf, path,
-                "the SentencePiece model has no pieces; is this really a SentencePiece tokenizer.model? restore it from the model's repository");
+                "the SentencePiece model has no pieces: restore tokenizer.model from the model's repository " +
+                "(a tiktoken file such as Llama 3's original tokenizer.model is not one: remove it so that tokenizer.json is used)");
         }
         return pieces;
     }
@@ -188,7 +189,8 @@ internal static class SentencePieceModel
         [System.Diagnostics.CodeAnalysis.DoesNotReturn]
         public readonly void Fail(string detail) =>
             TokenizerException.Throw(TokenizerError.MalformedProtobuf, path,
-                $"{message}: {detail}; this is not a valid SentencePiece model, restore tokenizer.model from the model's repository");
+                $"{message}: {detail}; this is not a valid SentencePiece model: restore tokenizer.model from the model's repository " +
+                "(a tiktoken file such as Llama 3's original tokenizer.model is not one: remove it so that tokenizer.json is used)");
 
         private ulong Fixed(int size)
         {

@@ -24,9 +24,6 @@ internal sealed class VocabularySlots
 
     public int Count => _tokens.Length;
 
-    /// <summary>The token at <paramref name="id"/>, or null when no token claimed the slot yet.</summary>
-    public string? TokenAt(int id) => _tokens[id];
-
     /// <summary>Sets slot <paramref name="id"/>; <paramref name="source"/> names the file in the out-of-range error.</summary>
     public void Set(int id, string token, float score, GgufTokenType type, string source)
     {
