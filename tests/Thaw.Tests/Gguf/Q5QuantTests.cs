@@ -5,9 +5,9 @@ using Thaw.Formats.Gguf.Quants;
 namespace Thaw.Tests.Gguf;
 
 /// <summary>
-/// Q5_0 and Q5_1 blocks worked out by hand from <c>quantize_row_q5_0_ref</c> / <c>quantize_row_q5_1_ref</c>:
-/// d at bytes 0-1 (Q5_1: m at 2-3), then the little-endian uint32 of fifth bits, then 16 bytes of nibbles
-/// (byte j: element j low, element j + 16 high).
+/// Q5_0, Q5_1 and Q5_K blocks worked out by hand from ggml's <c>quantize_row_q5_0_ref</c>, <c>q5_1_ref</c> and
+/// <c>q5_K_ref</c>. Q5_0/Q5_1 blocks: d at bytes 0-1 (Q5_1: m at 2-3), then the little-endian uint32 of fifth bits,
+/// then 16 bytes of nibbles (byte j: element j low, element j + 16 high).
 /// </summary>
 public sealed class Q5QuantTests
 {
@@ -128,14 +128,51 @@ public sealed class Q5QuantTests
         Assert.All(y[32..], b => Assert.Equal(0, b));
     }
 
+    [Fact]
+    public void Q5_KOfExactLevels()
+    {
+        // Each sub-block of 32 is 0..31: min 0, max 31, scale 1 fits with zero error, so no search step wins. All
+        // scales are 1 → 6-bit scale 63, d = fp16(1/63) = 0x2410; mins are 0 → dmin 0. Re-quantizing with
+        // d·63 = 0.99976 gives the same levels. Element 64c + l and 64c + 32 + l both have level l: nibbles 0x11·(l & 15),
+        // and qh[l] has all eight bits set for l ≥ 16.
+        var x = Enumerable.Range(0, 256).Select(i => (float)(i % 32)).ToArray();
+        var y = new byte[176];
+        GgmlRowCodecs.For(GgmlType.Q5_K).Quantize(x, y);
+        Assert.Equal(0x2410, BinaryPrimitives.ReadUInt16LittleEndian(y));
+        Assert.Equal(0, BinaryPrimitives.ReadUInt16LittleEndian(y.AsSpan(2)));
+        Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0x0F, 0x0F, 0x0F, 0x0F }, y[4..16]);
+        for (var l = 0; l < 32; l++)
+            Assert.Equal(l < 16 ? 0 : 0xFF, y[16 + l]);
+        for (var c = 0; c < 4; c++)
+        {
+            for (var l = 0; l < 32; l++)
+                Assert.Equal((byte)((l & 15) * 0x11), y[48 + 32 * c + l]);
+        }
+        var back = new float[256];
+        GgmlRowCodecs.For(GgmlType.Q5_K).Dequantize(y, back);
+        var step = 0.015869140625f * 63;
+        for (var i = 0; i < 256; i++)
+            Assert.Equal(step * (i % 32), back[i]);
+    }
+
+    [Fact]
+    public void Q5_KOfZerosIsZeros()
+    {
+        var y = new byte[352];
+        y.AsSpan().Fill(0x55);
+        GgmlRowCodecs.For(GgmlType.Q5_K).Quantize(new float[512], y);
+        Assert.All(y, b => Assert.Equal(0, b));
+    }
+
     [Theory]
+    [InlineData(GgmlType.Q5_K, 512, 352)]
     [InlineData(GgmlType.Q5_0, 64, 44)]
     [InlineData(GgmlType.Q5_1, 64, 48)]
     public void Q5RowSizesFollowTheBlockTable(GgmlType type, int elements, int bytes)
     {
         var codec = GgmlRowCodecs.For(type);
         Assert.Equal(bytes, codec.RowByteLength(elements));
-        Assert.Throws<ArgumentException>(() => codec.RowByteLength(elements - 16));
+        Assert.Throws<ArgumentException>(() => codec.RowByteLength(elements - codec.BlockSize / 2));
         Assert.Throws<ArgumentException>(() => codec.Quantize(new float[elements], new byte[bytes + 1]));
     }
 }
