@@ -46,9 +46,10 @@ public static class GgufOutputTypes
 
     /// <summary>
     /// The ggml type of one tensor (spec/gguf.md §3.3, §5.7): F32 for 1-D tensors, norms and biases whatever the
-    /// choice; otherwise the chosen type, with llama-quantize's exceptions for Q4_0 (output → Q6_K) and Q4_K_M (output,
-    /// and attn_v/ffn_down of the layers use_more_bits picks → Q6_K), and its fallbacks when the row length is not a
-    /// multiple of the block (K-quants → Q5_0/Q8_0, then F16).
+    /// choice; otherwise the chosen type, with llama_tensor_get_type's exceptions for models without experts: output
+    /// (and a tied token_embd) → Q6_K unless the choice is Q8_0; for Q4_K_M, attn_v/ffn_down of the layers use_more_bits
+    /// picks → Q6_K and the other attn_v of a 70B model → Q5_K; then tensor_type_fallback when the row length is not a
+    /// multiple of the block (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0, then F16).
     /// </summary>
     /// <param name="type">The choice.</param>
     /// <param name="ggufName">The tensor's GGUF name ("blk.3.attn_v.weight").</param>
