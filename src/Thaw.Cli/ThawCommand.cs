@@ -22,6 +22,7 @@ internal static class ThawCommand
             AnalyzeCommand.Create(context),
             DoctorCommand.Create(context),
             MergeCommand.Create(context),
+            ExportGgufCommand.Create(context),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -11,7 +11,7 @@ internal static class InspectCommand
     {
         var path = new Argument<string>("PATH")
         {
-            Description = "Model folder, hub id (org/name[@revision], local HF cache only), .safetensors or .bin file, or adapter folder.",
+            Description = "Model folder, hub id (org/name[@revision], local HF cache only), .safetensors, .bin or .gguf file, or adapter folder.",
         };
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();

@@ -5,6 +5,8 @@ using Thaw.Cli.Rendering;
 using Thaw.IO;
 using Thaw.Lora;
 using Thaw.Models;
+using Thaw.Pipeline.Dequantization;
+using Thaw.Pipeline.Gguf;
 using Thaw.Pipeline.HfFolder;
 using Thaw.Pipeline.Merge;
 using Thaw.Tensors;
@@ -12,7 +14,7 @@ using Thaw.Tensors;
 namespace Thaw.Cli.Commands;
 
 /// <summary>
-/// <c>thaw merge --base BASE --adapter ADAPTER[:WEIGHT] [--adapter ...] --out DIR [--dtype bf16|f16|f32]
+/// <c>thaw merge --base BASE --adapter ADAPTER[:WEIGHT] [--adapter ...] --out DIR|FILE.gguf [--dtype bf16|f16|f32] [--gguf-type TYPE]
 /// [--into dequantized|original --original ORIGINAL] [--plan] [--max-shard-size 5GB] [--max-memory SIZE] [--threads N] [--force]
 /// [--lora-r R --lora-alpha A [--rslora]]</c>.
 /// </summary>
@@ -35,7 +37,7 @@ internal static class MergeCommand
             HelpName = "ADAPTER[:WEIGHT]",
             AllowMultipleArgumentsPerToken = false,
         };
-        var output = new Option<string>("--out", "-o") { Description = "Output folder (created; must not exist unless --force).", Required = true, HelpName = "DIR" };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder (created; must not exist unless --force), or FILE.gguf for one llama.cpp file written in the same pass.", Required = true, HelpName = "DIR|FILE.gguf" };
         var dtype = new Option<string?>("--dtype") { Description = "Output dtype. Default: the base's (for a 4-bit base the dtype in its quant state)." };
         dtype.AcceptOnlyFromAmong([.. DTypeNames.Keys]);
         var into = new Option<string>("--into")
@@ -47,6 +49,7 @@ internal static class MergeCommand
         var original = new Option<string?>("--original") { Description = "With --into original: the unquantized model the base was quantized from.", HelpName = "ORIGINAL_BASE" };
         var plan = new Option<bool>("--plan") { Description = "Print the plan (tensors, steps, files, memory bound, free disk) and exit without writing." };
         var folderOutput = new FolderOutputOptions();
+        var gguf = new GgufOptions();
         var rawCheckpoint = new RawCheckpointOptions();
         var json = CommonOptions.Json();
         var quiet = CommonOptions.Quiet();
@@ -55,6 +58,7 @@ internal static class MergeCommand
             baseModel, adapters, output, dtype, into, original, plan, json, quiet,
         };
         folderOutput.AddTo(command);
+        gguf.AddTo(command);
         rawCheckpoint.AddTo(command);
         command.Validators.Add(result =>
         {
@@ -63,6 +67,8 @@ internal static class MergeCommand
                 result.AddError("--into original needs --original ORIGINAL_BASE, the 16-bit model the base was quantized from");
             if (!intoOriginal && result.GetValue(original) is not null)
                 result.AddError("--original is only used with --into original");
+            if (gguf.AnyGiven(result) && result.GetValue(output) is { } target && !GgufOptions.IsGgufPath(target))
+                result.AddError("--gguf-type and --name are for a .gguf output; --out names a folder");
             foreach (var spec in result.GetValue(adapters) ?? [])
             {
                 if (ParseAdapter(spec).Error is { } error)
@@ -95,10 +101,19 @@ internal static class MergeCommand
                     OutputPath = result.GetValue(output)!,
                     Options = folderOutput.Read(result),
                 };
+                if (GgufOptions.IsGgufPath(request.OutputPath))
+                {
+                    var merged = Merger.Merge(request);
+                    if (!result.GetValue(quiet))
+                        WriteWarnings(context, merged.Diagnoses);
+                    var ggufRequest = gguf.Read(result, request.OutputPath, request.Options, request.DType ?? Dequantizer.OutputDType(merged.Target, null));
+                    var ggufPlan = GgufExporter.Plan(merged, ggufRequest);
+                    return GgufRun.Execute(context, result, ggufPlan, ggufRequest, plan, json, quiet, "merge", $"{merged.Tensors.Count(t => t.IsChanged)} tensors merged into {merged.TargetDescription}");
+                }
                 var merge = Merger.Plan(request);
                 var quietRun = result.GetValue(quiet);
                 if (!quietRun)
-                    WriteWarnings(context, merge);
+                    WriteWarnings(context, merge.Diagnoses);
                 if (result.GetValue(plan))
                 {
                     context.Out.Write(merge.Pipeline.Describe());
@@ -148,11 +163,11 @@ internal static class MergeCommand
         return spec.Length == 0 ? (null, 0, "--adapter needs a folder") : (spec, 1, null);
     }
 
-    private static void WriteWarnings(CliContext context, MergePlan merge)
+    private static void WriteWarnings(CliContext context, IReadOnlyList<AdapterDiagnosis> diagnoses)
     {
         // The merge itself answers the quantized-base warnings: it merges into dequantized (or original) weights.
         var answered = new[] { FindingCodes.QuantizedBase, FindingCodes.TrainedOnQuantizedBase };
-        foreach (var finding in merge.Diagnoses.SelectMany(d => d.Findings).Where(f => f.Severity == FindingSeverity.Warning && !answered.Contains(f.Code)))
+        foreach (var finding in diagnoses.SelectMany(d => d.Findings).Where(f => f.Severity == FindingSeverity.Warning && !answered.Contains(f.Code)))
             context.Error.WriteLine($"warning: {(finding.Module is null ? "" : finding.Module + ": ")}{finding.Message}");
     }
 

@@ -10,16 +10,17 @@ namespace Thaw.Cli.Rendering;
 internal static class RunSummaryJson
 {
     /// <param name="summary">What was written.</param>
-    /// <param name="dtype">The output dtype.</param>
+    /// <param name="dtype">The output dtype; null for outputs without one (a GGUF file of mixed types).</param>
     /// <param name="extra">Writes the command's own fields into the object, after the common ones.</param>
-    public static string Serialize(OutputSummary summary, DType dtype, Action<Utf8JsonWriter>? extra = null)
+    public static string Serialize(OutputSummary summary, DType? dtype, Action<Utf8JsonWriter>? extra = null)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             json.WriteStartObject();
             json.WriteString("output", summary.Path);
-            json.WriteString("dtype", DTypes.TorchName(dtype));
+            if (dtype is { } value)
+                json.WriteString("dtype", DTypes.TorchName(value));
             json.WriteStartArray("files");
             foreach (var file in summary.Files)
                 json.WriteStringValue(file);

@@ -94,4 +94,29 @@ public sealed class GgmlQuantFixtureTests
         }
         Assert.Equal(File.ReadAllBytes(Fixtures.Path(fixture)), File.ReadAllBytes(output));
     }
+
+    [Theory]
+    [InlineData("A6-llama-bf16.gguf", 0f)]
+    [InlineData("A6-llama-q8_0.gguf", 0.01f)]
+    public void ReadRowsDecodesToTheF32Weights(string fixture, float tolerance)
+    {
+        // The bf16 file decodes exactly (the weights came from bf16); q8_0 within its step.
+        using var f32 = GgufFile.Open(Fixtures.Path("A6-llama-f32.gguf"));
+        using var file = GgufFile.Open(Fixtures.Path(fixture));
+        foreach (var tensor in file.Tensors)
+        {
+            Assert.True(f32.TryGetTensor(tensor.Name, out var source));
+            var expected = new float[source.ElementCount];
+            f32.ReadBytes(source, 0, MemoryMarshal.AsBytes(expected.AsSpan()));
+            var actual = new float[tensor.ElementCount];
+            var half = tensor.RowCount / 2;
+            file.ReadRows(tensor, 0, actual.AsSpan(0, (int)(half * tensor.RowLength)));
+            file.ReadRows(tensor, half, actual.AsSpan((int)(half * tensor.RowLength)));
+            for (var i = 0; i < expected.Length; i++)
+                Assert.True(MathF.Abs(expected[i] - actual[i]) <= tolerance, $"{tensor.Name}[{i}]: {expected[i]} vs {actual[i]}");
+        }
+        Assert.True(file.TryGetTensor("output_norm.weight", out var norm));
+        Assert.Throws<ArgumentOutOfRangeException>(() => file.ReadRows(norm, 1, new float[32]));
+        Assert.Throws<ArgumentException>(() => file.ReadRows(norm, 0, new float[31]));
+    }
 }

@@ -166,7 +166,10 @@ public sealed class GgmlQuantTests
     [Theory]
     [InlineData(GgmlType.Q8_0, 0.008f, 1.01f * (0.5f / 127 + 1f / 2048))]
     [InlineData(GgmlType.Q4_0, 0.11f, 1.01f / 8)]
+    [InlineData(GgmlType.Q5_0, 0.06f, 1.01f / 16)]
+    [InlineData(GgmlType.Q5_1, 0.06f, 1.05f / 31)]
     [InlineData(GgmlType.Q4_K, 0.12f, 0.2f)]
+    [InlineData(GgmlType.Q5_K, 0.06f, 0.1f)]
     [InlineData(GgmlType.Q6_K, 0.03f, 0.05f)]
     [InlineData(GgmlType.F16, 0.0005f, 0.001f)]
     [InlineData(GgmlType.BF16, 0.004f, 0.004f)]
@@ -226,7 +229,7 @@ public sealed class GgmlQuantTests
     [Fact]
     public void UnsupportedTypesHaveNoCodec()
     {
-        Assert.False(GgmlRowCodecs.TryGet(GgmlType.Q5_K, out _));
+        Assert.False(GgmlRowCodecs.TryGet(GgmlType.Q3_K, out _));
         Assert.Throws<NotSupportedException>(() => GgmlRowCodecs.For(GgmlType.IQ2_XXS));
     }
 

@@ -29,6 +29,18 @@ public sealed class GgufExportFixtureTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Fixtures.Path(reference)), File.ReadAllBytes(output));
     }
 
+    [Theory]
+    [InlineData("f32", "A6-llama-f32.gguf")]
+    [InlineData("bf16", "A6-llama-bf16.gguf")]
+    [InlineData("q8_0", "A6-llama-q8_0.gguf")]
+    public void ExportGgufWithItsOwnTokenizerIsTheConvertersFileByteForByte(string type, string reference)
+    {
+        var output = temp.File("out.gguf");
+        var run = Cli.CliRun.Of("export-gguf", Fixtures.Path("A1-llama-bf16"), "--out", output, "--gguf-type", type, "--quiet");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(File.ReadAllBytes(Fixtures.Path(reference)), File.ReadAllBytes(output));
+    }
+
     [Fact]
     public void TheShardedA1GivesTheSameFile()
     {

@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Win32.SafeHandles;
+using Thaw.Formats.Gguf.Quants;
 
 namespace Thaw.Formats.Gguf;
 
@@ -119,6 +121,42 @@ public sealed class GgufFile : IDisposable
                     $"the file ended at byte {fileOffset + done} while reading {destination.Length} bytes at {fileOffset}; it was truncated or replaced after it was opened");
             }
             done += read;
+        }
+    }
+
+    /// <summary>
+    /// Decodes whole rows of <paramref name="tensor"/> to float32, starting at row <paramref name="firstRow"/>, with
+    /// ggml's dequantizers (<see cref="GgmlRowCodecs"/>). Thread-safe.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Thaw has no decoder for the tensor's type.</exception>
+    public void ReadRows(GgufTensorInfo tensor, long firstRow, Span<float> destination)
+    {
+        var info = Tensors[IndexOf(tensor)];
+        var codec = GgmlRowCodecs.For(info.Type);
+        var rowLength = checked((int)info.RowLength);
+        if (rowLength == 0 || destination.Length % rowLength != 0)
+            throw new ArgumentException($"{destination.Length} values are not whole rows of {rowLength} of tensor '{info.Name}'", nameof(destination));
+        var rows = destination.Length / rowLength;
+        ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstRow, info.RowCount - rows);
+        var rowBytes = codec.RowByteLength(rowLength);
+        // Read and decoded in pieces of about 1 MiB.
+        var rowsPerPiece = Math.Max(1, (1 << 20) / rowBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(rowsPerPiece * rowBytes);
+        try
+        {
+            for (var done = 0; done < rows; done += rowsPerPiece)
+            {
+                var count = Math.Min(rowsPerPiece, rows - done);
+                var bytes = buffer.AsSpan(0, count * rowBytes);
+                ReadBytes(info, (firstRow + done) * rowBytes, bytes);
+                for (var r = 0; r < count; r++)
+                    codec.Dequantize(bytes.Slice(r * rowBytes, rowBytes), destination.Slice((done + r) * rowLength, rowLength));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -48,7 +48,8 @@ public sealed class GgufLayout
 
     /// <summary>Lays out a GGUF v3 file.</summary>
     /// <exception cref="GgufException">A key is empty or repeated, a value cannot be read by llama.cpp (nested
-    /// arrays), <c>general.alignment</c> is not a UINT32 power of two, or a tensor name, shape or type is invalid.</exception>
+    /// arrays, or a key llama.cpp reads with another type than it requires: see <see cref="LlamaKeyTypes"/>),
+    /// <c>general.alignment</c> is not a UINT32 power of two, or a tensor name, shape or type is invalid.</exception>
     public static GgufLayout Create(IEnumerable<KeyValuePair<string, GgufValue>> metadata, IEnumerable<GgufTensorSpec> tensors)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -69,6 +70,8 @@ public sealed class GgufLayout
                 GgufException.Throw(GgufError.UnwritableValue, null, null,
                     $"metadata key '{key}' is an array of arrays; the GGUF spec allows it but llama.cpp's reader refuses it");
             }
+            if (LlamaKeyTypes.Check(key, value) is { } refusal)
+                GgufException.Throw(GgufError.WrongValueType, null, null, $"metadata key '{key}' {refusal}");
             buffer.WriteString(Encoding.UTF8.GetBytes(key));
             buffer.WriteUInt32((uint)value.Type);
             value.WriteTo(buffer);

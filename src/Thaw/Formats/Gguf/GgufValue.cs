@@ -175,19 +175,6 @@ public sealed class GgufValue
         _ => _bits.ToString(CultureInfo.InvariantCulture),
     };
 
-    /// <summary>Bytes the value takes in a file (without the key and the type id).</summary>
-    internal long EncodedLength => Type switch
-    {
-        GgufValueType.String => 8 + _bytes!.Length,
-        GgufValueType.Array => 12 + ElementType switch
-        {
-            GgufValueType.String => _strings!.Sum(s => 8L + s.Length),
-            GgufValueType.Array => _arrays!.Sum(a => a.EncodedLength),
-            _ => _bytes!.Length,
-        },
-        _ => GgufValueTypes.FixedSize(Type),
-    };
-
     /// <summary>Appends the value (without the key and the type id) in file form.</summary>
     internal void WriteTo(GgufBuffer buffer)
     {

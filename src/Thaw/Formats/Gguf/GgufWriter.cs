@@ -1,7 +1,5 @@
 using System.Buffers;
-using Microsoft.Win32.SafeHandles;
 using Thaw.Formats.Gguf.Quants;
-using Thaw.Formats.Safetensors;
 using Thaw.IO;
 
 namespace Thaw.Formats.Gguf;
@@ -17,22 +15,16 @@ namespace Thaw.Formats.Gguf;
 /// <see cref="Dispose"/> must not run concurrently with writes.</remarks>
 public sealed class GgufWriter : IDisposable
 {
-    private readonly PendingOutput _output;
-    private readonly SafeFileHandle _handle;
-    private readonly WrittenRanges[] _written;
-    private volatile bool _closed;
-    private volatile bool _failed;
+    private readonly RegionFileWriter file;
 
-    private GgufWriter(PendingOutput output, SafeFileHandle handle, GgufLayout layout)
+    private GgufWriter(RegionFileWriter file, GgufLayout layout)
     {
-        _output = output;
-        _handle = handle;
+        this.file = file;
         Layout = layout;
-        _written = [.. layout.Tensors.Select(t => new WrittenRanges(t.ByteLength))];
     }
 
     /// <summary>The final path of the file.</summary>
-    public string Path => _output.FinalPath;
+    public string Path => file.Path;
 
     /// <summary>Where everything goes.</summary>
     public GgufLayout Layout { get; }
@@ -48,23 +40,8 @@ public sealed class GgufWriter : IDisposable
     public static GgufWriter Create(string path, GgufLayout layout, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var output = AtomicOutput.BeginFile(path, overwrite);
-        SafeFileHandle? handle = null;
-        try
-        {
-            handle = File.OpenHandle(output.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-                FileOptions.None, preallocationSize: layout.FileLength);
-            // Sized up front: padding reads back as zeros and writes may come in any order.
-            RandomAccess.SetLength(handle, layout.FileLength);
-            RandomAccess.Write(handle, layout.Prefix, 0);
-            return new GgufWriter(output, handle, layout);
-        }
-        catch
-        {
-            handle?.Dispose();
-            output.Dispose();
-            throw;
-        }
+        var regions = layout.Tensors.Select(t => (layout.DataStart + t.Offset, t.ByteLength));
+        return new GgufWriter(RegionFileWriter.Create(path, layout.FileLength, layout.Prefix, regions, overwrite), layout);
     }
 
     /// <summary>Writes <paramref name="data"/> at <paramref name="byteOffset"/> bytes into tensor <paramref name="tensorName"/>.</summary>
@@ -72,27 +49,14 @@ public sealed class GgufWriter : IDisposable
     public void Write(string tensorName, long byteOffset, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(tensorName);
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ObjectDisposedException.ThrowIf(file.IsClosed, this);
         var index = Layout.IndexOf(tensorName);
         if (index < 0)
             throw new ArgumentException($"tensor '{tensorName}' is not part of {Path}", nameof(tensorName));
-        var tensor = Layout.Tensors[index];
-        ArgumentOutOfRangeException.ThrowIfNegative(byteOffset);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(byteOffset, tensor.ByteLength - data.Length);
-        if (!_written[index].TryAdd(byteOffset, byteOffset + data.Length, out var overlapped))
+        if (file.Write(index, byteOffset, data) is { } overlapped)
         {
             GgufException.Throw(GgufError.OverlappingWrite, Path, tensorName,
                 $"bytes [{byteOffset}, {byteOffset + data.Length}) overlap bytes [{overlapped.Start}, {overlapped.End}) written before; each byte must be written once");
-        }
-        try
-        {
-            RandomAccess.Write(_handle, data, Layout.DataStart + tensor.Offset + byteOffset);
-        }
-        catch
-        {
-            // The range is already recorded as written; make sure Complete cannot accept the file.
-            _failed = true;
-            throw;
         }
     }
 
@@ -137,37 +101,10 @@ public sealed class GgufWriter : IDisposable
     /// temporary file is deleted.</exception>
     public void Complete()
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        _closed = true;
-        try
-        {
-            if (_failed)
-                GgufException.Throw(GgufError.IncompleteWrite, Path, null, "a write failed earlier; the file was not created");
-            for (var i = 0; i < _written.Length; i++)
-            {
-                if (!_written[i].IsComplete)
-                {
-                    var tensor = Layout.Tensors[i];
-                    GgufException.Throw(GgufError.IncompleteWrite, Path, tensor.Name,
-                        $"only {_written[i].WrittenBytes} of {tensor.ByteLength} bytes were written (first missing byte: {_written[i].FirstMissing}); the file was not created");
-                }
-            }
-            RandomAccess.FlushToDisk(_handle);
-            _handle.Dispose();
-            _output.Commit();
-        }
-        finally
-        {
-            _handle.Dispose();
-            _output.Dispose();
-        }
+        if (file.Complete() is { } incomplete)
+            GgufException.Throw(GgufError.IncompleteWrite, Path, incomplete.Region < 0 ? null : Layout.Tensors[incomplete.Region].Name, incomplete.Detail);
     }
 
     /// <summary>Closes the file; deletes it unless <see cref="Complete"/> succeeded.</summary>
-    public void Dispose()
-    {
-        _closed = true;
-        _handle.Dispose();
-        _output.Dispose();
-    }
+    public void Dispose() => file.Dispose();
 }

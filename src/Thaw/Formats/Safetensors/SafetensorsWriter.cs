@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using Thaw.IO;
 using Thaw.Tensors;
 
@@ -15,133 +14,66 @@ namespace Thaw.Formats.Safetensors;
 /// <see cref="Dispose"/> must not run concurrently with writes.</remarks>
 public sealed class SafetensorsWriter : IDisposable
 {
-    private readonly PendingOutput _output;
-    private readonly SafeFileHandle _handle;
-    private readonly WrittenRanges[] _written;
-    private volatile bool _closed;
-    private volatile bool _failed;
+    private readonly RegionFileWriter file;
 
-    private SafetensorsWriter(PendingOutput output, SafeFileHandle handle, SafetensorsLayout layout)
+    private SafetensorsWriter(RegionFileWriter file, SafetensorsLayout layout)
     {
-        _output = output;
-        _handle = handle;
+        this.file = file;
         Layout = layout;
-        _written = [.. layout.Tensors.Select(t => new WrittenRanges(t.ByteLength))];
     }
 
     /// <summary>The final path of the file.</summary>
-    public string Path => _output.FinalPath;
+    public string Path => file.Path;
 
-    /// <summary>Where every tensor goes.</summary>
+    /// <summary>The header and tensor offsets the file is written with.</summary>
     public SafetensorsLayout Layout { get; }
 
-    /// <summary>
-    /// Starts writing <paramref name="path"/> with the given tensors and metadata (default <c>{"format":"pt"}</c>).
-    /// </summary>
-    /// <exception cref="Thaw.IO.OutputException">The path exists and <paramref name="overwrite"/> is false.</exception>
+    /// <summary>Starts writing <paramref name="path"/> with the given tensors (in order) and metadata.</summary>
+    /// <exception cref="OutputException">The path exists and <paramref name="overwrite"/> is false.</exception>
     public static SafetensorsWriter Create(string path, IEnumerable<TensorInfo> tensors,
         IEnumerable<KeyValuePair<string, string>>? metadata = null, bool overwrite = false) =>
         Create(path, SafetensorsLayout.Create(tensors, metadata), overwrite);
 
     /// <summary>Starts writing <paramref name="path"/> with a precomputed layout.</summary>
+    /// <exception cref="OutputException">The path exists and <paramref name="overwrite"/> is false.</exception>
     public static SafetensorsWriter Create(string path, SafetensorsLayout layout, bool overwrite = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var output = AtomicOutput.BeginFile(path, overwrite);
-        SafeFileHandle? handle = null;
-        try
-        {
-            handle = File.OpenHandle(output.TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-                FileOptions.None, preallocationSize: layout.FileLength);
-            // Sized up front so that writes may come in any order and trailing empty tensors need no write.
-            RandomAccess.SetLength(handle, layout.FileLength);
-            RandomAccess.Write(handle, layout.Prefix, 0);
-            return new SafetensorsWriter(output, handle, layout);
-        }
-        catch
-        {
-            handle?.Dispose();
-            output.Dispose();
-            throw;
-        }
+        var regions = layout.Tensors.Select((t, i) => (layout.DataStart + layout.DataOffsetAt(i), t.ByteLength));
+        return new SafetensorsWriter(RegionFileWriter.Create(path, layout.FileLength, layout.Prefix, regions, overwrite), layout);
     }
 
-    /// <summary>
-    /// Writes <paramref name="data"/> at <paramref name="byteOffset"/> bytes into tensor <paramref name="tensorName"/>.
-    /// </summary>
+    /// <summary>Writes <paramref name="data"/> at <paramref name="byteOffset"/> bytes into tensor <paramref name="tensorName"/>. Thread-safe.</summary>
     /// <exception cref="SafetensorsException">Part of the range was already written (<see cref="SafetensorsError.OverlappingWrite"/>).</exception>
     public void Write(string tensorName, long byteOffset, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(tensorName);
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ObjectDisposedException.ThrowIf(file.IsClosed, this);
         var index = Layout.IndexOf(tensorName);
         if (index < 0)
             throw new ArgumentException($"tensor '{tensorName}' is not part of {Path}", nameof(tensorName));
-        var length = Layout.Tensors[index].ByteLength;
-        ArgumentOutOfRangeException.ThrowIfNegative(byteOffset);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(byteOffset, length - data.Length);
-        if (!_written[index].TryAdd(byteOffset, byteOffset + data.Length, out var overlapped))
+        if (file.Write(index, byteOffset, data) is { } overlapped)
         {
             SafetensorsException.Throw(SafetensorsError.OverlappingWrite, Path, tensorName,
                 $"bytes [{byteOffset}, {byteOffset + data.Length}) overlap bytes [{overlapped.Start}, {overlapped.End}) written before; each byte must be written once");
         }
-        try
-        {
-            RandomAccess.Write(_handle, data, Layout.DataStart + Layout.DataOffsetAt(index) + byteOffset);
-        }
-        catch
-        {
-            // The range is already recorded as written; make sure Complete cannot accept the file.
-            _failed = true;
-            throw;
-        }
     }
 
-    /// <summary>Writes part of <paramref name="tensor"/>; see <see cref="Write(string, long, ReadOnlySpan{byte})"/>.</summary>
+    /// <summary>Writes into <paramref name="tensor"/>; see <see cref="Write(string, long, ReadOnlySpan{byte})"/>.</summary>
     public void Write(TensorInfo tensor, long byteOffset, ReadOnlySpan<byte> data)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         Write(tensor.Name, byteOffset, data);
     }
 
-    /// <summary>
-    /// Checks that every tensor was fully written, flushes the file to disk and renames it into place.
-    /// </summary>
-    /// <exception cref="SafetensorsException">A tensor is incomplete (<see cref="SafetensorsError.IncompleteWrite"/>);
-    /// the temporary file is deleted.</exception>
+    /// <summary>Checks that every tensor was fully written, flushes the file and renames it into place.</summary>
+    /// <exception cref="SafetensorsException">A tensor is incomplete (<see cref="SafetensorsError.IncompleteWrite"/>); the temporary file is deleted.</exception>
     public void Complete()
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
-        _closed = true;
-        try
-        {
-            if (_failed)
-                SafetensorsException.Throw(SafetensorsError.IncompleteWrite, Path, null, "a write failed earlier; the file was not created");
-            for (var i = 0; i < _written.Length; i++)
-            {
-                if (!_written[i].IsComplete)
-                {
-                    var tensor = Layout.Tensors[i];
-                    SafetensorsException.Throw(SafetensorsError.IncompleteWrite, Path, tensor.Name,
-                        $"only {_written[i].WrittenBytes} of {tensor.ByteLength} bytes were written (first missing byte: {_written[i].FirstMissing}); the file was not created");
-                }
-            }
-            RandomAccess.FlushToDisk(_handle);
-            _handle.Dispose();
-            _output.Commit();
-        }
-        finally
-        {
-            _handle.Dispose();
-            _output.Dispose();
-        }
+        if (file.Complete() is { } incomplete)
+            SafetensorsException.Throw(SafetensorsError.IncompleteWrite, Path, incomplete.Region < 0 ? null : Layout.Tensors[incomplete.Region].Name, incomplete.Detail);
     }
 
     /// <summary>Closes the file; deletes it unless <see cref="Complete"/> succeeded.</summary>
-    public void Dispose()
-    {
-        _closed = true;
-        _handle.Dispose();
-        _output.Dispose();
-    }
+    public void Dispose() => file.Dispose();
 }

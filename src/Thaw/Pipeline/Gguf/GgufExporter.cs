@@ -37,6 +37,7 @@ public static class GgufExporter
             .Where(t => t.GgufName is not null)
             .OrderBy(t => t.Tensor.Name, StringComparer.Ordinal)
             .ToList();
+        var is70B = GgufOutputTypes.IsLlamaCpp70B(architecture.Name, layers, heads, kvHeads);
         var hasOutput = named.Any(t => t.GgufName == "output.weight");
         var notes = new List<string>();
         var planned = new List<(string Name, IReadOnlyList<long> Dimensions, GgmlType Type, ITensorProducer Producer, long Elements)>();
@@ -49,7 +50,7 @@ public static class GgufExporter
         {
             var dimensions = tensor.Shape.Reverse().ToList();
             var isOutput = ggufName == "output.weight" || (!hasOutput && ggufName == "token_embd.weight");
-            var type = GgufOutputTypes.TensorType(request.Type, ggufName!, dimensions, layers, isOutput);
+            var type = GgufOutputTypes.TensorType(request.Type, ggufName!, dimensions, layers, isOutput, is70B);
             var values = tensor.Values();
             var rowsPerHead = architecture.PermutesQueryKey ? RowsPerHead(ggufName!, tensor.Shape[0], heads, kvHeads) : 0;
             planned.Add((ggufName!, dimensions, type, new GgufRowProducer(values, type, rowsPerHead), tensor.Shape.Aggregate(1L, (a, b) => a * b)));
@@ -75,7 +76,7 @@ public static class GgufExporter
     }
 
     // llama's q rows are n_head heads, k rows n_head_kv heads (spec/gguf.md §3.2).
-    private static int RowsPerHead(string ggufName, long rows, int heads, int kvHeads)
+    internal static int RowsPerHead(string ggufName, long rows, int heads, int kvHeads)
     {
         var parts = ggufName.Split('.');
         if (parts.Length != 4 || parts[0] != "blk" || parts[2] is not ("attn_q" or "attn_k"))

@@ -76,7 +76,7 @@ public sealed class GgufRowProducer : ITensorProducer
     private void ThrowNonFinite(long row)
     {
         if (values is MergedRowSource merged)
-            MergeProducer.ThrowNonFinite(merged, DType.F32, row);
+            merged.ThrowNonFinite(DType.F32, row);
         GgufException.Throw(GgufError.UnwritableValue, null, values.Name, $"row {row} holds NaN or Inf; the source tensor is damaged");
     }
 }

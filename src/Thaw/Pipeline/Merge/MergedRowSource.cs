@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using Thaw.Lora;
 using Thaw.Lora.Merge;
 using Thaw.Pipeline.Sources;
+using Thaw.Tensors;
 
 namespace Thaw.Pipeline.Merge;
 
@@ -64,6 +66,16 @@ public sealed class MergedRowSource : ITensorRowSource
                 return $"module '{step.Module}' ({step.Description})";
         }
         return null;
+    }
+
+    /// <summary>Stops the run for a merged value that is not finite in <paramref name="dtype"/>, naming its cause.</summary>
+    /// <exception cref="LoraException">Always.</exception>
+    public void ThrowNonFinite(DType dtype, long row)
+    {
+        var culprit = FirstNonFiniteStep(row, out var sourceNonFinite) ?? (sourceNonFinite
+            ? "the source values (the base or replacement tensor holds NaN/Inf)"
+            : $"rounding to {DTypes.SafetensorsName(dtype)} (a merged value is beyond its range; write F32 or BF16 with --dtype)");
+        throw new LoraException(LoraError.NonFiniteResult, null, Name, $"merged row {row} holds NaN or Inf, caused by {culprit}; nothing was written");
     }
 
     private void ReadThrough(int stepCount, long firstRow, int rowCount, Span<float> values)

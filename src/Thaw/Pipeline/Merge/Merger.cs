@@ -78,7 +78,10 @@ public static class Merger
         var dtype = !castAll && (tensor.Base ?? tensor.Replacement) is PlainTensor { DType: DType.F32 or DType.F16 or DType.BF16 } plain ? plain.DType : modelDType;
         var values = tensor.Values();
         if (values is MergedRowSource merged)
-            return new OutputTensor(tensor.Name, dtype, tensor.Shape, new MergeProducer(merged, dtype, tensor.SourceDescription));
+        {
+            var description = string.Join(" ", merged.Steps.Select(s => s.Description).Prepend(tensor.SourceDescription)) + $" → {DTypes.SafetensorsName(dtype)}";
+            return new OutputTensor(tensor.Name, dtype, tensor.Shape, new CastProducer(merged, dtype, description, row => merged.ThrowNonFinite(dtype, row)));
+        }
         return new OutputTensor(tensor.Name, dtype, tensor.Shape, new CastProducer(values, dtype, $"{tensor.SourceDescription} → {DTypes.SafetensorsName(dtype)}"));
     }
 

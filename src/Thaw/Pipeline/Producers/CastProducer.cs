@@ -5,18 +5,21 @@ using Thaw.Tensors;
 namespace Thaw.Pipeline.Producers;
 
 /// <summary>
-/// A logical tensor's float32 rows (a stored tensor widened, or a quantized weight decoded) rounded once, to
-/// nearest even, to a 16- or 32-bit float dtype.
+/// A logical tensor's float32 rows (a stored tensor widened, a quantized weight decoded, a merge's result) rounded
+/// once, to nearest even, to a 16- or 32-bit float dtype. With a non-finite handler, every output value is checked
+/// and the first row holding NaN or ±Inf in the output dtype (a value beyond its range included) goes to the handler.
 /// </summary>
 public sealed class CastProducer : ITensorProducer
 {
     private readonly ITensorRowSource _source;
     private readonly DType _dtype;
+    private readonly Action<long>? _onNonFinite;
 
     /// <param name="source">The values.</param>
     /// <param name="dtype">F32, F16 or BF16.</param>
     /// <param name="description">What the producer does, for plans ("dequantize nf4 → BF16").</param>
-    public CastProducer(ITensorRowSource source, DType dtype, string description)
+    /// <param name="onNonFinite">Called with the row of the first non-finite output value (it should throw); null to not check.</param>
+    public CastProducer(ITensorRowSource source, DType dtype, string description, Action<long>? onNonFinite = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrEmpty(description);
@@ -24,6 +27,7 @@ public sealed class CastProducer : ITensorProducer
             throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "values are written as F32, F16 or BF16");
         _source = source;
         _dtype = dtype;
+        _onNonFinite = onNonFinite;
         Description = description;
         RowCount = source.RowCount;
         RowByteLength = checked(source.RowLength * DTypes.ByteSize(dtype));
@@ -47,10 +51,14 @@ public sealed class CastProducer : ITensorProducer
         if (_dtype == DType.F32)
         {
             _source.ReadRows(firstRow, rowCount, MemoryMarshal.Cast<byte, float>(destination));
-            return;
         }
-        var values = MemoryMarshal.Cast<byte, float>(scratch[..checked((int)(rowCount * ScratchBytesPerRow))]);
-        _source.ReadRows(firstRow, rowCount, values);
-        FloatConversions.FromSingle(values, _dtype, destination);
+        else
+        {
+            var values = MemoryMarshal.Cast<byte, float>(scratch[..checked((int)(rowCount * ScratchBytesPerRow))]);
+            _source.ReadRows(firstRow, rowCount, values);
+            FloatConversions.FromSingle(values, _dtype, destination);
+        }
+        if (_onNonFinite is not null && NonFiniteValues.IndexOf(destination, _dtype) is var index and >= 0)
+            _onNonFinite(firstRow + index / Math.Max(1, _source.RowLength));
     }
 }

@@ -2,12 +2,12 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Thaw.Formats.Gguf.Quants;
 
-/// <summary>The row codecs Thaw has: f32, f16, bf16, q8_0, q4_0, q4_K and q6_K.</summary>
+/// <summary>The row codecs Thaw has: f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_K, q5_K and q6_K.</summary>
 public static class GgmlRowCodecs
 {
     private static readonly Dictionary<GgmlType, GgmlRowCodec> Codecs = new GgmlRowCodec[]
     {
-        new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q4_KCodec(), new Q6_KCodec(),
+        new F32Codec(), new F16Codec(), new BF16Codec(), new Q8_0Codec(), new Q4_0Codec(), new Q5_0Codec(), new Q5_1Codec(), new Q4_KCodec(), new Q5_KCodec(), new Q6_KCodec(),
     }.ToDictionary(c => c.Type);
 
     /// <summary>The types that have a codec.</summary>

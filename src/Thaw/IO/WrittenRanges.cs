@@ -1,4 +1,4 @@
-namespace Thaw.Formats.Safetensors;
+namespace Thaw.IO;
 
 /// <summary>
 /// The byte ranges of one tensor written so far, kept as sorted, merged intervals so that in-order chunk writes

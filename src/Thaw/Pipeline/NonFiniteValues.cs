@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using Thaw.Tensors;
 
-namespace Thaw.Pipeline.Merge;
+namespace Thaw.Pipeline;
 
 /// <summary>Finds NaN and ±Inf in encoded float32/float16/bfloat16 data (all exponent bits set).</summary>
 internal static class NonFiniteValues
