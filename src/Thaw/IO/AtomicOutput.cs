@@ -5,10 +5,13 @@ namespace Thaw.IO;
 /// <summary>
 /// Outputs are written to a temporary sibling (same folder, so the final rename stays on one file system and is
 /// atomic) and renamed into place only when complete. An existing output is replaced only when asked (--force).
+/// Temporary names carry the writing process's id, so a run killed outright (SIGKILL, power loss) leaves nothing
+/// the next run to the same output does not remove.
 /// </summary>
-public static class AtomicOutput
+public static partial class AtomicOutput
 {
     private const string TempMarker = ".thaw-tmp-";
+    private const string DisplacedMarker = ".thaw-old-";
 
     /// <summary>
     /// Starts a single-file output: checks that <paramref name="path"/> may be written, creates its parent folder
@@ -48,14 +51,63 @@ public static class AtomicOutput
         pending.Commit();
     }
 
-    /// <summary>A hidden, unique path next to <paramref name="path"/>: "dir/.name.thaw-tmp-1a2b3c4d5e6f".</summary>
-    public static string TempSiblingPath(string path)
+    /// <summary>A hidden, unique path next to <paramref name="path"/>: "dir/.name.thaw-tmp-PID-1a2b3c4d5e6f".</summary>
+    public static string TempSiblingPath(string path) => SiblingPath(path, TempMarker);
+
+    /// <summary>
+    /// Removes the temporary siblings of <paramref name="path"/> that processes no longer running left behind (a
+    /// killed run); returns their paths. Never touches a displaced previous output (".thaw-old-"), which a run killed
+    /// during --force's swap may leave as the only copy of the old output.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleTemporaries(string path)
+    {
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(full);
+        if (directory is null || !Directory.Exists(directory))
+            return [];
+        var prefix = "." + Path.GetFileName(full) + TempMarker;
+        var removed = new List<string>();
+        foreach (var entry in Directory.EnumerateFileSystemEntries(directory, prefix + "*"))
+        {
+            var rest = Path.GetFileName(entry)[prefix.Length..];
+            if (TempSuffix().Match(rest) is { Success: true } match && int.TryParse(match.Groups["pid"].ValueSpan, out var pid) && !IsRunning(pid))
+            {
+                DeleteQuietly(entry);
+                removed.Add(entry);
+            }
+        }
+        return removed;
+    }
+
+    private static string SiblingPath(string path, string marker)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no parent folder", nameof(path));
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(full));
-        return Path.Combine(directory, "." + name + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
+        return Path.Combine(directory, $".{name}{marker}{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}");
     }
+
+    private static bool IsRunning(int pid)
+    {
+        if (pid == Environment.ProcessId)
+            return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<pid>[0-9]{1,10})-[0-9a-f]{12}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex TempSuffix();
 
     internal static void CommitFile(string tempPath, string finalPath, bool overwrite)
     {
@@ -81,7 +133,7 @@ public static class AtomicOutput
         {
             if (Directory.Exists(finalPath))
             {
-                displaced = TempSiblingPath(finalPath);
+                displaced = SiblingPath(finalPath, DisplacedMarker);
                 Directory.Move(finalPath, displaced);
             }
             Directory.Move(tempPath, finalPath);
@@ -108,7 +160,7 @@ public static class AtomicOutput
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Best effort: the hidden ".thaw-tmp-" name marks what is left as safe to delete by hand.
+            // Best effort: the hidden ".thaw-tmp-" name marks what is left as safe to delete (the next run does).
         }
     }
 
@@ -117,6 +169,7 @@ public static class AtomicOutput
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         CheckTarget(full, isDirectory, overwrite);
+        RemoveStaleTemporaries(full);
         var parent = Path.GetDirectoryName(full);
         if (parent is null)
             throw new OutputException(OutputError.WrongKind, full, "the output cannot be a file-system root; name a file or folder inside it");

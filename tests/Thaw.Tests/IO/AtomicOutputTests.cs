@@ -17,8 +17,35 @@ public sealed class AtomicOutputTests : IDisposable
         var b = AtomicOutput.TempSiblingPath(target);
         Assert.NotEqual(a, b);
         Assert.Equal(_folder.Path, Path.GetDirectoryName(a));
-        Assert.Matches(@"^\.model\.safetensors\.thaw-tmp-[0-9a-f]{12}$", Path.GetFileName(a));
-        Assert.Matches(@"^\.out\.thaw-tmp-[0-9a-f]{12}$", Path.GetFileName(AtomicOutput.TempSiblingPath(_folder.File("out") + "/")));
+        Assert.Matches($@"^\.model\.safetensors\.thaw-tmp-{Environment.ProcessId}-[0-9a-f]{{12}}$", Path.GetFileName(a));
+        Assert.Matches($@"^\.out\.thaw-tmp-{Environment.ProcessId}-[0-9a-f]{{12}}$", Path.GetFileName(AtomicOutput.TempSiblingPath(_folder.File("out") + "/")));
+    }
+
+    [Fact]
+    public void WhatAKilledRunLeftIsRemovedByTheNextRunToTheSameOutput()
+    {
+        // A process standing in for a thaw run: its temporary folder is kept while it lives and removed once it is killed.
+        using var run = System.Diagnostics.Process.Start("sleep", "60");
+        var killedRun = _folder.File($".out.thaw-tmp-{run.Id}-0123456789ab");
+        var displacedOldOutput = _folder.File($".out.thaw-old-{run.Id}-0123456789ab");
+        var otherOutput = _folder.File($".other.thaw-tmp-{run.Id}-0123456789ab");
+        foreach (var folder in new[] { killedRun, displacedOldOutput, otherOutput })
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "model.safetensors"), "partial");
+        }
+        Assert.Empty(AtomicOutput.RemoveStaleTemporaries(_folder.File("out")));
+        Assert.True(Directory.Exists(killedRun));
+
+        run.Kill();
+        run.WaitForExit();
+        using (var pending = AtomicOutput.BeginDirectory(_folder.File("out"), overwrite: false))
+        {
+            Assert.False(Directory.Exists(killedRun));
+            // Not ours to remove: the previous output a killed --force swap may have left, and another output's temporaries.
+            Assert.True(Directory.Exists(displacedOldOutput));
+            Assert.True(Directory.Exists(otherOutput));
+        }
     }
 
     [Fact]
