@@ -2,7 +2,7 @@ namespace Thaw.Formats.Gguf.Quants;
 
 /// <summary>
 /// The super-block Q4_K and Q5_K share (<c>quantize_row_q4_K_ref</c>, <c>quantize_row_q5_K_ref</c>, llama-quantize's
-/// path without an imatrix): 256 values = 8 sub-blocks of 32, each fit to levels 0..nmax with its own scale and min
+/// path without an imatrix): 256 values = 8 sub-blocks of 32, each fit to levels 0..maxLevel with its own scale and min
 /// (<see cref="KQuantMath.MakeQkx2Quants"/>), the 8 scales and 8 mins quantized to 6 bits under fp16 d and dmin.
 /// Header: d, dmin, scales[12]; the codec packs the levels after it.
 /// </summary>
@@ -83,7 +83,7 @@ internal abstract class KQuantScaleMinCodec(GgmlType type, int maxLevel, float r
         }
     }
 
-    /// <summary>Writes the 256 final levels (0..nmax) of one super-block into its bytes <paramref name="block"/>.</summary>
+    /// <summary>Writes the 256 final levels (0..maxLevel) of one super-block into its bytes <paramref name="block"/>.</summary>
     private protected abstract void PackLevels(ReadOnlySpan<byte> levels, Span<byte> block);
 
     /// <summary>Decodes the 64 values of <paramref name="chunk"/> (sub-blocks 2·chunk and 2·chunk + 1) of the
