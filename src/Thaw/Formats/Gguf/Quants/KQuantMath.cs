@@ -111,17 +111,8 @@ internal static class KQuantMath
     public static float MakeQxQuants(int nmax, ReadOnlySpan<float> x, Span<sbyte> levels)
     {
         var n = x.Length;
-        float max = 0, amax = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var ax = MathF.Abs(x[i]);
-            if (ax > amax)
-            {
-                amax = ax;
-                max = x[i];
-            }
-        }
-        if (amax < GroupMaxEps)
+        var max = BlockScale.SignedAbsMax(x);
+        if (MathF.Abs(max) < GroupMaxEps)
         {
             levels[..n].Clear();
             return 0f;

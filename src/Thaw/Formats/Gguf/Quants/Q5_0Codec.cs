@@ -19,17 +19,8 @@ internal sealed class Q5_0Codec() : GgmlRowCodec(GgmlType.Q5_0)
         {
             var x = row.Slice(b * Block, Block);
             var y = destination.Slice(b * Bytes, Bytes);
-            float amax = 0f, max = 0f;
-            foreach (var v in x)
-            {
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
-            var d = max / -16f;
-            var id = d != 0 ? 1f / d : 0f;
+            var d = BlockScale.SignedAbsMax(x) / -16f;
+            var id = BlockScale.Reciprocal(d);
             GgmlHalf.Write(y, d);
             uint qh = 0;
             for (var j = 0; j < Block / 2; j++)

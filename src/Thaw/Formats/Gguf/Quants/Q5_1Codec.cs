@@ -28,7 +28,7 @@ internal sealed class Q5_1Codec() : GgmlRowCodec(GgmlType.Q5_1)
                     max = v;
             }
             var d = (max - min) / 31f;
-            var id = d != 0 ? 1f / d : 0f;
+            var id = BlockScale.Reciprocal(d);
             GgmlHalf.Write(y, d);
             GgmlHalf.Write(y[2..], min);
             uint qh = 0;

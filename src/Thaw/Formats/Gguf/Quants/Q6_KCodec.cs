@@ -25,19 +25,10 @@ internal sealed class Q6_KCodec() : GgmlRowCodec(GgmlType.Q6_K)
             var x = row.Slice(b * Block, Block);
             var y = destination.Slice(b * Bytes, Bytes);
             y.Clear();
-            float maxScale = 0, maxAbsScale = 0;
             for (var ib = 0; ib < Block / Sub; ib++)
-            {
-                var scale = KQuantMath.MakeQxQuants(32, x.Slice(Sub * ib, Sub), levels.Slice(Sub * ib, Sub));
-                scales[ib] = scale;
-                var abs = MathF.Abs(scale);
-                if (abs > maxAbsScale)
-                {
-                    maxAbsScale = abs;
-                    maxScale = scale;
-                }
-            }
-            if (maxAbsScale < KQuantMath.GroupMaxEps)
+                scales[ib] = KQuantMath.MakeQxQuants(32, x.Slice(Sub * ib, Sub), levels.Slice(Sub * ib, Sub));
+            var maxScale = BlockScale.SignedAbsMax(scales);
+            if (MathF.Abs(maxScale) < KQuantMath.GroupMaxEps)
                 continue; // an all-zero block, d = 0
 
             var iscale = -128f / maxScale;
