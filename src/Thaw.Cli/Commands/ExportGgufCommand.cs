@@ -61,6 +61,11 @@ internal static class GgufRun
     {
         if (result.GetValue(plan))
         {
+            if (result.GetValue(json))
+            {
+                context.Out.WriteLine(PlanJson.Serialize(planned));
+                return ExitCodes.Success;
+            }
             context.Out.Write(planned.Describe());
             foreach (var note in planned.Notes)
                 context.Out.WriteLine($"note: {note}");

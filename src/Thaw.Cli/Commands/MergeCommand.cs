@@ -116,8 +116,13 @@ internal static class MergeCommand
                     WriteWarnings(context, merge.Diagnoses);
                 if (result.GetValue(plan))
                 {
-                    context.Out.Write(merge.Pipeline.Describe());
-                    WriteNotes(context.Out, merge);
+                    if (result.GetValue(json))
+                        context.Out.WriteLine(PlanJson.Serialize(merge.Pipeline, merge.Notes));
+                    else
+                    {
+                        context.Out.Write(merge.Pipeline.Describe());
+                        WriteNotes(context.Out, merge);
+                    }
                     return ExitCodes.Success;
                 }
                 var summary = ProgressDisplay.Run(context, quietRun, "merge",

@@ -39,6 +39,52 @@ public sealed class MergeCommandTests : IDisposable
     }
 
     [Fact]
+    public void PlanWithJsonIsTheSamePlanAsJson()
+    {
+        var output = temp.File("merged");
+        var run = CliRun.Of("merge", "--base", A2, "--adapter", A5, "--out", output, "--plan", "--json");
+        Assert.Equal(0, run.ExitCode);
+        using var plan = System.Text.Json.JsonDocument.Parse(run.Out);
+        var root = plan.RootElement;
+        Assert.Equal("safetensors", root.GetProperty("format").GetString());
+        Assert.Equal(2078880, root.GetProperty("parameters").GetInt64());
+        var down = root.GetProperty("tensors").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "model.layers.0.mlp.down_proj.weight");
+        Assert.StartsWith("dequantize nf4", down.GetProperty("steps").GetString(), StringComparison.Ordinal);
+        Assert.Contains("+ lora", down.GetProperty("steps").GetString(), StringComparison.Ordinal);
+        Assert.Contains("README.md", root.GetProperty("files").EnumerateArray().Select(f => f.GetString()));
+        Assert.Empty(temp.Entries());
+    }
+
+    [Fact]
+    public void MergeToGgufWithoutATokenizerSaysWhichFilesAreNeeded()
+    {
+        // The A2 fixture folder carries no tokenizer.json (the sample does).
+        var run = CliRun.Of("merge", "--base", A2, "--adapter", A5, "--out", temp.File("merged.gguf"));
+        Assert.Equal(1, run.ExitCode);
+        var line = Assert.Single(run.ErrorLines, l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("tokenizer.model", line, StringComparison.Ordinal);
+        Assert.Contains("tokenizer.json", line, StringComparison.Ordinal);
+        Assert.Empty(temp.Entries());
+    }
+
+    [Fact]
+    public void MergeStraightToGgufPlansTheFileAsJson()
+    {
+        var output = temp.File("merged.gguf");
+        var sample = Path.Combine(Fixtures.RepositoryRoot, "samples", "A2-llama-nf4-dq");
+        var run = CliRun.Of("merge", "--base", sample, "--adapter", A5, "--out", output, "--gguf-type", "q8_0", "--plan", "--json");
+        Assert.Equal(0, run.ExitCode);
+        using var plan = System.Text.Json.JsonDocument.Parse(run.Out);
+        var root = plan.RootElement;
+        Assert.Equal("gguf", root.GetProperty("format").GetString());
+        var q = root.GetProperty("tensors").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "blk.0.attn_q.weight");
+        Assert.Equal("q8_0", q.GetProperty("type").GetString());
+        Assert.Contains("rotary rows permuted", q.GetProperty("steps").GetString(), StringComparison.Ordinal);
+        Assert.Contains(root.GetProperty("metadata").EnumerateArray(), kv => kv.GetProperty("key").GetString() == "general.file_type" && kv.GetProperty("value").GetString() == "7");
+        Assert.Empty(temp.Entries());
+    }
+
+    [Fact]
     public void JsonHasTheRunSummaryAndTheMergeFields()
     {
         var output = temp.File("merged");
