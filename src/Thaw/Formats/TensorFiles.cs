@@ -9,7 +9,7 @@ public static class TensorFiles
 {
     /// <summary>
     /// Opens <paramref name="path"/>: a zip archive ("PK\x03\x04", torch.save's format) as a PyTorch checkpoint,
-    /// a GGUF file as an error (not supported yet), anything else as safetensors (whose reader reports what is wrong).
+    /// a GGUF file as an error (GGUF is an output, and read only by inspect), anything else as safetensors (whose reader reports what is wrong).
     /// </summary>
     public static ITensorFile Open(string path)
     {
@@ -35,7 +35,7 @@ public static class TensorFiles
             return TorchCheckpointFile.Open(path);
         if (head.SequenceEqual("GGUF"u8))
             throw new ModelException(ModelError.UnsupportedFormat, path, null,
-                "GGUF is not supported yet as an input; pass the Hugging Face model folder (safetensors or .bin) instead");
+                "is a GGUF file, which Thaw reads only to inspect it; merging, converting and quantizing start from the Hugging Face model folder (safetensors or .bin)");
         return SafetensorsFile.Open(path);
     }
 }

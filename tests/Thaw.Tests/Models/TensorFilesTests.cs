@@ -36,7 +36,7 @@ public sealed class TensorFilesTests : IDisposable
         File.WriteAllBytes(_temp.File("model.gguf"), [.. "GGUF"u8, 3, 0, 0, 0, 0, 0, 0, 0]);
         var e = Assert.Throws<ModelException>(() => TensorFiles.Open(_temp.File("model.gguf")));
         Assert.Equal(ModelError.UnsupportedFormat, e.Reason);
-        Assert.Contains("GGUF is not supported yet", e.Message, StringComparison.Ordinal);
+        Assert.Contains("is a GGUF file, which Thaw reads only to inspect it", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
