@@ -56,6 +56,30 @@ public class AdapterConfigTests
         Assert.Equal(@".*\.(q|v)_proj", config.TargetModulesRegex);
     }
 
+    [Fact]
+    public void TrainableTokenIndicesAreAListForTheInputEmbeddingOrListsByModule()
+    {
+        Assert.Null(Parse("""{"peft_type": "LORA"}""").TrainableTokenIndices);
+        Assert.Equal([5L, 7L], Parse("""{"peft_type": "LORA", "trainable_token_indices": [5, 7]}""").TrainableTokenIndices![""]);
+        var byModule = Parse("""{"peft_type": "LORA", "trainable_token_indices": {"embed_tokens": [1], "lm_head": [2, 3]}}""").TrainableTokenIndices!;
+        Assert.Equal([1L], byModule["embed_tokens"]);
+        Assert.Equal([2L, 3L], byModule["lm_head"]);
+    }
+
+    [Theory]
+    [InlineData("""[-1]""")]
+    [InlineData("""["5"]""")]
+    [InlineData("""[1.5]""")]
+    [InlineData("""{"embed_tokens": 5}""")]
+    [InlineData("""{"embed_tokens": [[1]]}""")]
+    [InlineData("""5""")]
+    public void MalformedTrainableTokenIndicesAreRefused(string value)
+    {
+        var e = Assert.Throws<LoraException>(() => Parse($$"""{"peft_type": "LORA", "trainable_token_indices": {{value}}}"""));
+        Assert.Equal(LoraError.BadConfig, e.Reason);
+        Assert.Contains("trainable_token_indices", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"peft_type": "LOHA"}""", "peft_type")]
     [InlineData("""{"peft_type": "LORA", "enable_lora": [true, false, true]}""", "enable_lora")]

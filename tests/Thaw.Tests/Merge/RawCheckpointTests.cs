@@ -61,6 +61,22 @@ public sealed class RawCheckpointTests : IDisposable
         Assert.Contains("--lora-r", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, 16.0)]
+    [InlineData(-8, 16.0)]
+    [InlineData(8, double.NaN)]
+    [InlineData(8, double.PositiveInfinity)]
+    public void ImpossibleRankOrAlphaIsRefused(int rank, double alpha) =>
+        Assert.Equal(LoraError.BadConfig, Assert.Throws<LoraException>(() => new RawCheckpointSettings(rank, alpha, false).ToConfig("checkpoint")).Reason);
+
+    [Fact]
+    public void LoraAlphaWithoutLoraRIsAUsageError()
+    {
+        var run = Cli.CliRun.Of("merge", "--base", Fixtures.Path("A2-llama-nf4-dq"), "--adapter", "x", "--lora-alpha", "16", "--out", temp.File("out"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--lora-r and --lora-alpha go together", run.Error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void RankAndAlphaForAPeftFolderAreRefused() =>
         Assert.Equal(LoraError.BadConfig, Assert.Throws<LoraException>(() => LoraAdapter.Load(Fixtures.Path("A5-qlora-r8"), new RawCheckpointSettings(8, 16, false))).Reason);
