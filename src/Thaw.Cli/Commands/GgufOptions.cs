@@ -40,7 +40,6 @@ internal sealed class GgufOptions
         },
         Options = options,
         Name = result.GetValue(name),
-        Tokenizer = GgufTokenizer.Keys,
     };
 
     /// <summary>True for an output path that names a GGUF file.</summary>

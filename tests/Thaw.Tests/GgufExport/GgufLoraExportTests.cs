@@ -69,7 +69,6 @@ public sealed class GgufLoraExportTests : IDisposable
             OutputPath = temp.File("lora.gguf"),
             Type = type,
             Options = new PipelineOptions(),
-            Tokenizer = Thaw.Pipeline.Gguf.GgufTokenizer.Keys,
         });
     }
 

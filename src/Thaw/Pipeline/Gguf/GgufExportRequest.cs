@@ -17,9 +17,10 @@ public sealed record GgufExportRequest
 
     /// <summary>
     /// The tokenizer.* keys for a vocabulary of the given number of embedding rows (the token list must have exactly
-    /// that many entries), read from the given tokenizer folders (later ones win).
+    /// that many entries), read from the given tokenizer folders (later ones win). Default: the model's own tokenizer
+    /// files (<see cref="GgufTokenizer.Keys"/>). Adapter files have no tokenizer keys.
     /// </summary>
-    public required Func<GgufTokenizerInput, IReadOnlyList<KeyValuePair<string, GgufValue>>> Tokenizer { get; init; }
+    public Func<GgufTokenizerInput, IReadOnlyList<KeyValuePair<string, GgufValue>>> Tokenizer { get; init; } = GgufTokenizer.Keys;
 }
 
 /// <summary>What the tokenizer keys are made from: the folders holding tokenizer files, the config, the embedding rows.</summary>
