@@ -4,7 +4,8 @@ namespace Thaw.Tests.LlamaCpp;
 
 /// <summary>
 /// The runner against itself at fixture time: llama.cpp's own converter files give the stored A6 logits, so a
-/// difference in the other tests is the file's, not the runner's.
+/// difference in the other tests is the file's, not the runner's. The stored logits came from LLamaSharp's avx512
+/// build (here: identical, 0); on a CPU where it loads another build the sums may differ in the last bits, hence 1e-4.
 /// </summary>
 [Collection(LlamaCppCollection.Name)]
 public sealed class LlamaCppReferenceTests(ITestOutputHelper output)
@@ -20,6 +21,6 @@ public sealed class LlamaCppReferenceTests(ITestOutputHelper output)
         var logits = LlamaCppLogits.LastPositions(Fixtures.Path(gguf), ReferenceLogits.Prompts, lora is null ? null : Fixtures.Path(lora));
         var difference = ReferenceLogits.MaxAbsDifference(logits, ReferenceLogits.Of(variant));
         output.WriteLine($"{gguf}{(lora is null ? "" : " + " + lora)} vs {variant}: max |d| {difference:G3}");
-        Assert.True(difference <= 1e-6, $"max |d| {difference:G3} against {variant}");
+        Assert.True(difference <= 1e-4, $"max |d| {difference:G3} against {variant}");
     }
 }
