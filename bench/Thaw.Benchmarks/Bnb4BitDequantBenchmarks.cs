@@ -16,7 +16,7 @@ namespace Thaw.Benchmarks;
 /// </summary>
 [MinColumn]
 [Config(typeof(ThroughputConfig))]
-public class Bnb4BitDequantBenchmarks
+public class Bnb4BitDequantBenchmarks : WidthBenchmark
 {
     private const int Blocksize = 64;
     private const int NestedBlocksize = 256;
@@ -32,16 +32,10 @@ public class Bnb4BitDequantBenchmarks
     private readonly byte[] _single = new byte[Elements * 4];
     private SimdWidth _width;
 
-    [ParamsSource(nameof(Widths))]
-    public string Width { get; set; } = nameof(SimdWidth.Scalar);
-
-    public static IEnumerable<string> Widths() =>
-        Enum.GetValues<SimdWidth>().Where(w => w <= SimdWidths.Widest).Select(w => w.ToString());
-
     [GlobalSetup]
     public void Setup()
     {
-        _width = Enum.Parse<SimdWidth>(Width);
+        _width = SelectedWidth;
         var random = new Random(42);
         random.NextBytes(_packed);
         random.NextBytes(_absmaxCodes);

@@ -9,7 +9,7 @@ namespace Thaw.Benchmarks;
 /// Min is reported beside the mean because shared build machines make the mean noisy.
 /// </summary>
 [MinColumn]
-public class ConversionBenchmarks
+public class ConversionBenchmarks : WidthBenchmark
 {
     private const int Count = 1 << 20;
 
@@ -20,16 +20,10 @@ public class ConversionBenchmarks
     private readonly ushort[] _narrowOutput = new ushort[Count];
     private SimdWidth _width;
 
-    [ParamsSource(nameof(Widths))]
-    public string Width { get; set; } = nameof(SimdWidth.Scalar);
-
-    public static IEnumerable<string> Widths() =>
-        Enum.GetValues<SimdWidth>().Where(w => w <= SimdWidths.Widest).Select(w => w.ToString());
-
     [GlobalSetup]
     public void Setup()
     {
-        _width = Enum.Parse<SimdWidth>(Width);
+        _width = SelectedWidth;
         // Weight-like values: roughly normal around zero, a few larger.
         var random = new Random(42);
         for (var i = 0; i < Count; i++)

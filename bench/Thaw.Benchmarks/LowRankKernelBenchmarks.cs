@@ -9,7 +9,7 @@ namespace Thaw.Benchmarks;
 /// this machine accelerates, scalar included: the merge's arithmetic without I/O. 16.8 M values per call.
 /// </summary>
 [MinColumn]
-public class LowRankKernelBenchmarks
+public class LowRankKernelBenchmarks : WidthBenchmark
 {
     private const int Rows = 4096;
     private const int Columns = 4096;
@@ -20,16 +20,10 @@ public class LowRankKernelBenchmarks
     private readonly float[] values = new float[Rows * Columns];
     private SimdWidth width;
 
-    [ParamsSource(nameof(Widths))]
-    public string Width { get; set; } = nameof(SimdWidth.Scalar);
-
-    public static IEnumerable<string> Widths() =>
-        Enum.GetValues<SimdWidth>().Where(w => w <= SimdWidths.Widest).Select(w => w.ToString());
-
     [GlobalSetup]
     public void Setup()
     {
-        width = Enum.Parse<SimdWidth>(Width);
+        width = SelectedWidth;
         var random = new Random(42);
         for (var i = 0; i < coefficients.Length; i++)
             coefficients[i] = (float)(random.NextDouble() - 0.5) * 0.01f;
