@@ -38,7 +38,7 @@ internal static class ExportGgufCommand
                     "is a PEFT adapter: pass --base with the model it was trained on to write it as a GGUF adapter (or merge it: thaw merge --out model.gguf)");
                 using var adapter = LoraAdapter.Load(path);
                 using var baseOpened = HfModel.Open(baseName);
-                var loraRequest = gguf.Read(result, result.GetValue(output)!, folderOutput.Read(result), Tensors.DType.F32);
+                var loraRequest = gguf.Read(result, result.GetValue(output)!, folderOutput.Read(result), Tensors.DType.F32, askedDType: Tensors.DType.F32);
                 var loraPlan = GgufLoraExporter.Plan(adapter, baseOpened, baseName, loraRequest);
                 return GgufRun.Execute(context, result, loraPlan, loraRequest, plan, json, quiet, "export-gguf", "the LoRA adapter");
             }

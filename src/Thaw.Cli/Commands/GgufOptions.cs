@@ -11,7 +11,7 @@ internal sealed class GgufOptions
 {
     private readonly Option<string?> type = new("--gguf-type")
     {
-        Description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q6_k, or q4_k_m (llama-quantize's mix). Default: the model's dtype (f32, f16 or bf16). Norms and biases are always f32.",
+        Description = "GGUF tensor type: f32, f16, bf16, q8_0, q4_0, q6_k, or q4_k_m (llama-quantize's mix). Default as llama.cpp's converter: bf16 for a bf16 model, else f16 (merge: --dtype when given). Norms and biases are always f32.",
         HelpName = "TYPE",
     };
 
@@ -28,15 +28,18 @@ internal sealed class GgufOptions
     /// <summary>True when the command line set a GGUF-only option.</summary>
     public bool AnyGiven(System.CommandLine.Parsing.CommandResult result) => result.GetValue(type) is not null || result.GetValue(name) is not null;
 
-    /// <summary>The export request; <paramref name="modelDType"/> picks the type when --gguf-type is absent.</summary>
-    public GgufExportRequest Read(ParseResult result, string outputPath, PipelineOptions options, DType modelDType) => new()
+    /// <summary>
+    /// The export request. Without --gguf-type: the asked dtype when there is one (merge --dtype); otherwise the
+    /// converter's "auto": bf16 for a bf16 model, f16 for anything else (an f32 model too).
+    /// </summary>
+    public GgufExportRequest Read(ParseResult result, string outputPath, PipelineOptions options, DType modelDType, DType? askedDType = null) => new()
     {
         OutputPath = outputPath,
-        Type = result.GetValue(type) is { } chosen && GgufOutputTypes.TryParse(chosen, out var parsed) ? parsed : modelDType switch
+        Type = result.GetValue(type) is { } chosen && GgufOutputTypes.TryParse(chosen, out var parsed) ? parsed : (askedDType ?? modelDType) switch
         {
-            DType.F32 => GgufOutputType.F32,
-            DType.F16 => GgufOutputType.F16,
-            _ => GgufOutputType.BF16,
+            DType.BF16 => GgufOutputType.BF16,
+            DType.F32 when askedDType is not null => GgufOutputType.F32,
+            _ => GgufOutputType.F16,
         },
         Options = options,
         Name = result.GetValue(name),

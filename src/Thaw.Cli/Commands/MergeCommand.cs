@@ -106,7 +106,7 @@ internal static class MergeCommand
                     var merged = Merger.Merge(request);
                     if (!result.GetValue(quiet))
                         WriteWarnings(context, merged.Diagnoses);
-                    var ggufRequest = gguf.Read(result, request.OutputPath, request.Options, request.DType ?? Dequantizer.OutputDType(merged.Target, null));
+                    var ggufRequest = gguf.Read(result, request.OutputPath, request.Options, Dequantizer.OutputDType(merged.Target, null), request.DType);
                     var ggufPlan = GgufExporter.Plan(merged, ggufRequest);
                     return GgufRun.Execute(context, result, ggufPlan, ggufRequest, plan, json, quiet, "merge", $"{merged.Tensors.Count(t => t.IsChanged)} tensors merged into {merged.TargetDescription}");
                 }

@@ -42,6 +42,15 @@ public sealed class GgufExportFixtureTests : IDisposable
     }
 
     [Fact]
+    public void WithoutATypeTheConvertersAutoChoiceIsBf16ForABf16Model()
+    {
+        var output = temp.File("out.gguf");
+        var run = Cli.CliRun.Of("export-gguf", Fixtures.Path("A1-llama-bf16"), "--out", output, "--quiet");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(File.ReadAllBytes(Fixtures.Path("A6-llama-bf16.gguf")), File.ReadAllBytes(output));
+    }
+
+    [Fact]
     public void TheShardedA1GivesTheSameFile()
     {
         var output = temp.File("out.gguf");
