@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Thaw.Cli.Rendering;
 using System.Globalization;
 using Thaw.Analysis;
 using Thaw.Analysis.Reporting;
@@ -29,7 +30,9 @@ internal static class AnalyzeCommand
         command.SetAction(result =>
         {
             using var opened = HfModel.Open(result.GetValue(model)!);
-            var run = options.Analyze(result, opened, result.ValueOr(threads, Environment.ProcessorCount));
+            var threadCount = result.ValueOr(threads, Environment.ProcessorCount);
+            var run = ProgressDisplay.Run(context, result.GetValue(quiet), "analyze",
+                (progress, cancellation) => options.Analyze(result, opened, threadCount, progress, cancellation));
             var skipModules = BnbModuleSelection.Select(opened, run.SkipModules).WrittenSkipModules ?? [];
             if (result.GetValue(report) is { } directory)
                 AnalysisReport.Write(directory, run.Analysis, run.Choice, skipModules);

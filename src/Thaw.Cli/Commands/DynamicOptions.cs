@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Thaw.Analysis;
 using Thaw.Models;
+using Thaw.Pipeline;
 using Thaw.Quantization.Bnb;
 
 namespace Thaw.Cli.Commands;
@@ -38,23 +39,24 @@ internal sealed class DynamicOptions
     }
 
     /// <summary>Analyzes with this command's own quantizer options.</summary>
-    public Run Analyze(ParseResult result, HfModel model, int threads)
+    public Run Analyze(ParseResult result, HfModel model, int threads, IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var settings = new AnalysisSettings(
             BnbQuantizationSettings.ParseFormat(result.GetValue(type)!) == BnbQuantizeFormat.Fp4 ? BnbQuantType.Fp4 : BnbQuantType.Nf4,
             result.GetValue(blocksize) ?? BnbQuantizationSettings.DefaultBlocksize,
             result.GetValue(doubleQuant));
-        return Analyze(result, model, settings, result.GetValue(Skip) ?? [], threads, raiseDefaultBudget: true);
+        return Analyze(result, model, settings, result.GetValue(Skip) ?? [], threads, raiseDefaultBudget: true, progress, cancellationToken);
     }
 
     /// <summary>
     /// Analyzes with the given quantizer settings. Without --budget, <paramref name="raiseDefaultBudget"/> (analyze)
     /// raises the default budget to what the forced modules need instead of failing.
     /// </summary>
-    public Run Analyze(ParseResult result, HfModel model, AnalysisSettings settings, IReadOnlyList<string> skips, int threads, bool raiseDefaultBudget = false)
+    public Run Analyze(ParseResult result, HfModel model, AnalysisSettings settings, IReadOnlyList<string> skips, int threads, bool raiseDefaultBudget = false,
+        IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var imatrix = result.GetValue(Imatrix) is { } path ? ImportanceMatrix.Read(path) : null;
-        var analysis = ModelAnalyzer.Analyze(model, settings, imatrix, threads);
+        var analysis = ModelAnalyzer.Analyze(model, settings, imatrix, threads, progress, cancellationToken);
         var budget = result.GetValue(Budget) is { } text ? DynamicSelection.ParseBudget(text)
             : raiseDefaultBudget ? Math.Max(DynamicSelection.DefaultBudget, DynamicSelection.ForcedFraction(analysis, skips))
             : DynamicSelection.DefaultBudget;

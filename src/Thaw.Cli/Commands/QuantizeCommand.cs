@@ -102,7 +102,9 @@ internal static class QuantizeCommand
             if (result.GetValue(dynamic))
             {
                 var measured = new AnalysisSettings(settings.QuantType, settings.Blocksize, settings.DoubleQuant);
-                dynamicRun = dynamicOptions.Analyze(result, opened, measured, settings.SkipModules, options.Threads);
+                var skips = settings.SkipModules;
+                dynamicRun = ProgressDisplay.Run(context, result.GetValue(quiet), "analyze",
+                    (progress, cancellation) => dynamicOptions.Analyze(result, opened, measured, skips, options.Threads, progress: progress, cancellationToken: cancellation));
                 settings = settings with { SkipModules = dynamicRun.SkipModules };
             }
             var planned = BnbModelQuantizer.Plan(opened, result.GetValue(output)!, settings, options);

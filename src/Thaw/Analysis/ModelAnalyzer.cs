@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Thaw.Models;
+using Thaw.Pipeline;
 using Thaw.Pipeline.Sources;
 using Thaw.Quantization.Bnb;
 
@@ -15,9 +16,13 @@ public static class ModelAnalyzer
     /// <param name="settings">The quantizer.</param>
     /// <param name="imatrix">Importances by GGUF name (checked against the model), or null.</param>
     /// <param name="threads">Modules measured at once (≥ 1).</param>
+    /// <param name="progress">Told after each module (modules as tensors, their stored bytes as bytes), one report at a time.</param>
+    /// <param name="cancellationToken">Stops between modules.</param>
     /// <exception cref="AnalysisException">The model is quantized already, or the imatrix does not fit it.</exception>
     /// <exception cref="BnbQuantizeException">A weight is not a float tensor, holds NaN/infinity, or there is nothing to quantize.</exception>
-    public static ModelAnalysis Analyze(HfModel model, AnalysisSettings settings, ImportanceMatrix? imatrix, int threads)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static ModelAnalysis Analyze(HfModel model, AnalysisSettings settings, ImportanceMatrix? imatrix, int threads,
+        IProgress<PipelineProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(settings);
@@ -33,7 +38,12 @@ public static class ModelAnalyzer
 
         var results = new ConcurrentDictionary<string, ModuleAnalysis>(StringComparer.Ordinal);
         var order = sources.OrderByDescending(s => s.RowCount * s.RowLength).ThenBy(s => s.Name, StringComparer.Ordinal);
-        Parallel.ForEach(order, new ParallelOptions { MaxDegreeOfParallelism = threads }, source =>
+        var totalBytes = sources.Sum(s => Tensor(model, s.Name).StoredByteLength);
+        var gate = new Lock();
+        long bytesDone = 0;
+        progress?.Report(new PipelineProgress(0, sources.Count, 0, totalBytes, null));
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken };
+        Parallel.ForEach(order, options, source =>
         {
             var module = BnbModuleSelection.ModuleOf(source.Name);
             var importance = importances.TryGetValue(module, out var values) ? values : null;
@@ -43,6 +53,11 @@ public static class ModelAnalyzer
             results[source.Name] = new ModuleAnalysis(
                 ModuleName.Parse(module), source.Name, source.Shape, tensor.DType, error,
                 tensor.StoredByteLength, settings.FourBitBytes(error.Elements), keep?.Reason, keep?.Detail);
+            lock (gate)
+            {
+                bytesDone += tensor.StoredByteLength;
+                progress?.Report(new PipelineProgress(results.Count, sources.Count, bytesDone, totalBytes, source.Name));
+            }
         });
 
         var candidates = selection.QuantizedWeights.ToHashSet(StringComparer.Ordinal);
