@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.RegularExpressions;
 using Thaw.Models;
 using Thaw.Pipeline.Sources;
+using Thaw.Tensors;
 
 namespace Thaw.Lora;
 
@@ -83,10 +84,10 @@ public sealed class AdapterDiagnosis
             Add(FindingSeverity.Error, FindingCodes.MissingBaseBias, "lora_bias adds scaling·lora_B.bias to the base bias, but the base layer has no bias");
         using var a = PooledValues.Read(adapter, module.A);
         using var b = PooledValues.Read(adapter, module.B);
-        var finite = AllFinite(a.Span) && AllFinite(b.Span);
+        var finite = NonFiniteValues.AllFinite(a.Span) && NonFiniteValues.AllFinite(b.Span);
         foreach (var extra in new[] { module.Magnitude, module.BBias })
         {
-            if (extra is not null && !AllFinite(adapter.ReadValues(extra)))
+            if (extra is not null && !NonFiniteValues.AllFinite(adapter.ReadValues(extra)))
                 finite = false;
         }
         if (!finite)
@@ -141,16 +142,6 @@ public sealed class AdapterDiagnosis
             return b[0] == outFeatures && a[1] == inFeatures ? null : Describe($"{layout}, so B needs {outFeatures} rows and A {inFeatures} columns");
         }
         return b[0] == w[0] && a.Skip(1).SequenceEqual(w.Skip(1)) ? null : Describe("a convolution needs B [out, r, 1, 1] and A [r, in, *kernel]");
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (var v in values)
-        {
-            if (!float.IsFinite(v))
-                return false;
-        }
-        return true;
     }
 
     private static void CheckReplacements(LoraAdapter adapter, HfModel model, List<AdapterFinding> findings)

@@ -1,8 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
-using Thaw.Tensors;
 
-namespace Thaw.Pipeline;
+namespace Thaw.Tensors;
 
 /// <summary>Finds NaN and ±Inf in encoded float32/float16/bfloat16 data (all exponent bits set).</summary>
 internal static class NonFiniteValues
