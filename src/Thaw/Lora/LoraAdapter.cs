@@ -247,6 +247,25 @@ public sealed class LoraAdapter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads an adapter matrix transposed into <paramref name="destination"/>: the tensor as [first dimension, rest],
+    /// written [rest, first dimension] (Aᵀ and Bᵀ for weights stored [in, out], and GGUF's embedding lora_a).
+    /// </summary>
+    public void ReadValuesTransposed(TensorInfo tensor, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(destination.Length, tensor.ElementCount, nameof(destination));
+        using var values = PooledValues.Read(this, tensor);
+        var source = values.Span;
+        var rows = checked((int)tensor.Shape[0]);
+        var columns = source.Length / rows;
+        for (var i = 0; i < rows; i++)
+        {
+            for (var j = 0; j < columns; j++)
+                destination[j * rows + i] = source[i * columns + j];
+        }
+    }
+
     /// <summary>An adapter tensor as a stored tensor of its file, to read as a model tensor (replacements).</summary>
     public Models.StoredTensor Stored(TensorInfo tensor)
     {

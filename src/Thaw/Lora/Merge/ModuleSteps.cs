@@ -57,8 +57,8 @@ public static class ModuleSteps
             // Rows of the stored [in, out] / [vocab, dim] weight are A's columns; the row vectors are B's columns.
             : new LowRankDeltaStep(module.Path, inFeatures, outFeatures, r, scale, what, (coefficients, factors) =>
             {
-                ReadTransposed(adapter, module.A, r, inFeatures, coefficients);
-                ReadTransposed(adapter, module.B, outFeatures, r, factors);
+                adapter.ReadValuesTransposed(module.A, coefficients);
+                adapter.ReadValuesTransposed(module.B, factors);
             });
         if (module.Magnitude is null)
             return [delta];
@@ -75,17 +75,5 @@ public static class ModuleSteps
         if (module.BBias is null || !adapter.Config.LoraBias)
             return null;
         return new ScaledAddStep(module.Path, adapter.ReadValues(module.BBias), (float)(module.Scaling * weight));
-    }
-
-    // A rows × columns tensor, written columns × rows.
-    private static void ReadTransposed(LoraAdapter adapter, Tensors.TensorInfo tensor, int rows, int columns, Span<float> destination)
-    {
-        using var values = PooledValues.Read(adapter, tensor);
-        var source = values.Span;
-        for (var i = 0; i < rows; i++)
-        {
-            for (var j = 0; j < columns; j++)
-                destination[j * rows + i] = source[i * columns + j];
-        }
     }
 }

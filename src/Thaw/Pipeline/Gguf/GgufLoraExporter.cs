@@ -45,7 +45,11 @@ public static class GgufLoraExporter
             var ggufBase = GgufTensorNames.FromHuggingFace(baseTensor, architecture.Name)
                 ?? throw new GgufException(GgufError.UnmappedTensor, adapter.WeightsPath, baseTensor, "the converter drops this base tensor, so an adapter on it cannot be written");
             var r = module.Rank;
-            var a = adapter.ReadValues(module.A);
+            var a = new float[module.A.ElementCount];
+            if (module.Kind == LoraModuleKind.Embedding)
+                adapter.ReadValuesTransposed(module.A, a);
+            else
+                adapter.ReadValues(module.A, a);
             var b = adapter.ReadValues(module.B);
             var factor = module.Scaling * r / alpha;
             if (factor != 1)
@@ -54,28 +58,11 @@ public static class GgufLoraExporter
                     b[i] = (float)(b[i] * factor);
                 notes.Add(string.Create(CultureInfo.InvariantCulture, $"{module.Path}: scaling {module.Scaling:G6} at r={r} is not alpha/r of the file's alpha {alpha:G6}, so its lora_b is multiplied by {factor:G6}"));
             }
-            float[] aRows;
-            float[] bRows;
-            int aRowLength;
-            int bRowLength;
-            if (module.Kind == LoraModuleKind.Embedding)
-            {
-                // lora_a = Aᵀ (vocab rows of r), lora_b = B (dim rows of r).
-                aRows = Transpose(a, r, (int)module.InFeatures);
-                aRowLength = r;
-                bRows = b;
-                bRowLength = r;
-            }
-            else
-            {
-                aRows = a;
-                aRowLength = (int)module.InFeatures;
-                bRows = b;
-                bRowLength = r;
-            }
-            var rowsPerHead = architecture.PermutesQueryKey ? GgufExporter.RowsPerHead(ggufBase, module.OutFeatures, heads, kvHeads) : 0;
-            Add(planned, $"{ggufBase}.lora_a", aRows, aRowLength, request.Type, 0);
-            Add(planned, $"{ggufBase}.lora_b", bRows, bRowLength, request.Type, module.Kind == LoraModuleKind.Embedding ? 0 : rowsPerHead);
+            // lora_b is B (out rows of r); lora_a is A (r rows of in), or for an embedding Aᵀ (vocab rows of r).
+            var embedding = module.Kind == LoraModuleKind.Embedding;
+            var rowsPerHead = !embedding && architecture.PermutesQueryKey ? GgufExporter.RowsPerHead(ggufBase, module.OutFeatures, heads, kvHeads) : 0;
+            Add(planned, $"{ggufBase}.lora_a", a, embedding ? r : (int)module.InFeatures, request.Type, 0);
+            Add(planned, $"{ggufBase}.lora_b", b, r, request.Type, rowsPerHead);
         }
         if (adapter.Config.UseRsLora)
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"rsLoRA: adapter.lora.alpha is alpha·sqrt(r) = {alpha:G6}, so llama.cpp's alpha/r gives PEFT's alpha/sqrt(r)"));
@@ -132,17 +119,6 @@ public static class GgufLoraExporter
             Refuse(adapter, $"{error.Code}{(error.Module is null ? "" : $" at {error.Module}")}: {error.Message}; nothing was written (run 'thaw doctor' for every finding)");
         if (adapter.Modules.FirstOrDefault(m => BaseTensorMatch.Find(baseModel, m.Path + ".weight")!.ViaTiedEmbedding) is { } tied)
             Refuse(adapter, $"module '{tied.Path}' adapts lm_head, which this base ties to the embedding: llama.cpp has no separate output tensor to apply it to; merge it instead: thaw merge --out model.gguf");
-    }
-
-    private static float[] Transpose(float[] values, int rows, int columns)
-    {
-        var result = new float[values.Length];
-        for (var i = 0; i < rows; i++)
-        {
-            for (var j = 0; j < columns; j++)
-                result[j * rows + i] = values[i * columns + j];
-        }
-        return result;
     }
 
     private static string FolderName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
