@@ -28,8 +28,7 @@ public sealed class PipelinePlan
         FreeBytes = freeBytes;
         ParameterCount = tensors.Sum(t => t.Tensor.ElementCount);
         OutputBytes = layouts.Sum(l => l.FileLength) + companionFiles.Sum(f => f.Length);
-        var largestChunk = tensors.Count == 0 ? 0 : tensors.Max(t => t.ChunkBufferBytes);
-        MemoryBound = Math.Min(options.MaxMemory, largestChunk * options.Threads);
+        MemoryBound = PlanResources.MemoryBound(tensors, options);
     }
 
     /// <summary>The output folder (full path).</summary>
@@ -110,14 +109,7 @@ public sealed class PipelinePlan
     }
 
     /// <exception cref="PipelineException">The file system has less free space than <see cref="RequiredFreeBytes"/>.</exception>
-    public void CheckFreeSpace()
-    {
-        if (FreeBytes is { } free && free < RequiredFreeBytes)
-        {
-            PipelineException.Throw(PipelineError.InsufficientDiskSpace, OutputPath, null,
-                $"the output needs {ByteSize.Format(OutputBytes)} (+{ByteSize.Format(FreeSpaceMargin)} margin) but its file system has only {ByteSize.Format(free)} free; free some space or write elsewhere");
-        }
-    }
+    public void CheckFreeSpace() => PlanResources.CheckFreeSpace(OutputPath, OutputBytes, FreeBytes);
 
     /// <summary>A human-readable summary: files, tensors, sizes, memory bound and free space.</summary>
     public string Describe()
@@ -131,11 +123,7 @@ public sealed class PipelinePlan
             text.AppendLine(inv, $"  {shard.FileName}  {shard.Tensors.Count} tensors, {ByteSize.Format(layout.FileLength)}");
         foreach (var file in CompanionFiles)
             text.AppendLine(inv, $"  {file.Name}  {ByteSize.Format(file.Length)}{(file.SourcePath is null ? "" : "  (copied)")}");
-        text.AppendLine(inv, $"memory: at most {ByteSize.Format(MemoryBound)} of chunk buffers in flight ({Options.Threads} threads, limit {ByteSize.Format(Options.MaxMemory)}, {Tensors.Sum(t => t.ChunkCount):N0} chunks)");
-        var free = FreeBytes is { } bytes
-            ? $"{ByteSize.Format(bytes)} free, {ByteSize.Format(RequiredFreeBytes)} needed{(bytes < RequiredFreeBytes ? " (NOT ENOUGH)" : "")}"
-            : "free space unknown";
-        text.AppendLine(inv, $"disk: {free}");
+        PlanResources.Describe(text, Tensors, Options, MemoryBound, FreeBytes, RequiredFreeBytes);
         foreach (var t in Tensors)
             text.AppendLine(inv, $"  {t.Tensor.Name}  {t.Tensor.Info.ShapeText}  {t.Tensor.Producer.Description}  -> {t.FileName}");
         return text.ToString();

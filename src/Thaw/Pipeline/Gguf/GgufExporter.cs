@@ -40,10 +40,10 @@ public static class GgufExporter
         var is70B = GgufOutputTypes.IsLlamaCpp70B(architecture.Name, layers, heads, kvHeads);
         var hasOutput = named.Any(t => t.GgufName == "output.weight");
         var notes = new List<string>();
-        var planned = new List<(string Name, IReadOnlyList<long> Dimensions, GgmlType Type, ITensorProducer Producer, long Elements)>();
+        var planned = new List<GgufPlannedTensor>();
         if (rope.Frequencies is { } frequencies)
         {
-            planned.Add((GgufRope.FrequenciesTensor, [frequencies.LongLength], GgmlType.F32,
+            planned.Add(new(GgufRope.FrequenciesTensor, [frequencies.LongLength], GgmlType.F32,
                 new GgufRowProducer(new ArrayRowSource(GgufRope.FrequenciesTensor, frequencies), GgmlType.F32, 0), frequencies.LongLength));
         }
         foreach (var (tensor, ggufName) in named)
@@ -53,26 +53,17 @@ public static class GgufExporter
             var type = GgufOutputTypes.TensorType(request.Type, ggufName!, dimensions, layers, isOutput, is70B);
             var values = tensor.Values();
             var rowsPerHead = architecture.PermutesQueryKey ? RowsPerHead(ggufName!, tensor.Shape[0], heads, kvHeads) : 0;
-            planned.Add((ggufName!, dimensions, type, new GgufRowProducer(values, type, rowsPerHead), tensor.Shape.Aggregate(1L, (a, b) => a * b)));
+            planned.Add(new(ggufName!, dimensions, type, new GgufRowProducer(values, type, rowsPerHead), tensor.Shape.Aggregate(1L, (a, b) => a * b)));
         }
         if (!hasOutput)
             notes.Add("the model ties lm_head to the embedding, so the file has no output.weight; llama.cpp uses token_embd.weight for both");
 
-        var embeddingRows = merged.Tensors.FirstOrDefault(t => GgufTensorNames.FromHuggingFace(t.Name, architecture.Name) == "token_embd.weight")?.Shape[0]
+        var embeddingRows = named.FirstOrDefault(t => t.GgufName == "token_embd.weight").Tensor?.Shape[0]
             ?? throw new GgufException(GgufError.MissingKey, model.Location.Path, null, "the model has no token embedding, so its vocabulary size is unknown");
         var tokenizer = request.Tokenizer(new GgufTokenizerInput(merged.TokenizerFolders, config, embeddingRows));
-        var parameters = planned.Sum(p => p.Elements);
         var name = request.Name ?? GgufModelNaming.Title(Path.GetFileName(Path.TrimEndingDirectorySeparator(model.Location.Path)));
-        var metadata = GgufModelMetadata.Build(config, architecture, name, parameters, GgufOutputTypes.FileType(request.Type), rope, tokenizer, configPath);
-        var layout = GgufLayout.Create(metadata, planned.Select(p => new GgufTensorSpec(p.Name, p.Dimensions, p.Type)));
-        var tensors = new List<PlannedTensor>(planned.Count);
-        for (var i = 0; i < planned.Count; i++)
-        {
-            var tensor = OutputTensor.OfBytes(planned[i].Name, planned[i].Producer);
-            var (rows, buffer) = ChunkSizing.For(tensor, request.Options.MaxMemory, request.Options.Threads);
-            tensors.Add(new PlannedTensor(tensor, Path.GetFileName(output), layout.DataStart + layout.Tensors[i].Offset, rows, buffer));
-        }
-        return new GgufPlan(output, request.Options, layout, tensors, parameters, notes);
+        var metadata = GgufModelMetadata.Build(config, architecture, name, planned.Sum(p => p.Elements), GgufOutputTypes.FileType(request.Type), rope, tokenizer, configPath);
+        return GgufPlan.Create(output, request.Options, metadata, planned, notes);
     }
 
     // llama's q rows are n_head heads, k rows n_head_kv heads (spec/gguf.md §3.2).

@@ -39,7 +39,7 @@ public static class GgufLoraExporter
         // One alpha for the file: the first module's s·r; modules whose s·r differ get B scaled by the ratio.
         var alpha = modules[0].Module.Scaling * modules[0].Module.Rank;
         var notes = new List<string>();
-        var planned = new List<(string Name, IReadOnlyList<long> Dimensions, GgmlType Type, ITensorProducer Producer, long Elements)>();
+        var planned = new List<GgufPlannedTensor>();
         foreach (var (module, baseTensor) in modules)
         {
             var ggufBase = GgufTensorNames.FromHuggingFace(baseTensor, architecture.Name)
@@ -78,18 +78,10 @@ public static class GgufLoraExporter
             new("adapter.lora.alpha", GgufValue.FromFloat32((float)alpha)),
             new("general.quantization_version", GgufValue.FromUInt32(GgufModelMetadata.QuantizationVersion)),
         };
-        var layout = GgufLayout.Create(metadata, planned.Select(p => new GgufTensorSpec(p.Name, p.Dimensions, p.Type)));
-        var tensors = new List<PlannedTensor>(planned.Count);
-        for (var i = 0; i < planned.Count; i++)
-        {
-            var tensor = OutputTensor.OfBytes(planned[i].Name, planned[i].Producer);
-            var (rows, buffer) = ChunkSizing.For(tensor, request.Options.MaxMemory, request.Options.Threads);
-            tensors.Add(new PlannedTensor(tensor, Path.GetFileName(output), layout.DataStart + layout.Tensors[i].Offset, rows, buffer));
-        }
-        return new GgufPlan(output, request.Options, layout, tensors, planned.Sum(p => p.Elements), notes);
+        return GgufPlan.Create(output, request.Options, metadata, planned, notes);
     }
 
-    private static void Add(List<(string, IReadOnlyList<long>, GgmlType, ITensorProducer, long)> planned, string name, float[] rows, int rowLength, GgufOutputType type, int rowsPerHead)
+    private static void Add(List<GgufPlannedTensor> planned, string name, float[] rows, int rowLength, GgufOutputType type, int rowsPerHead)
     {
         // 2-D tensors get the chosen type; q8_0 falls back to f16 when a row is not whole 32-value blocks (r < 32).
         var ggml = type switch
@@ -100,7 +92,7 @@ public static class GgufLoraExporter
             _ => rowLength % GgmlTypes.BlockSize(GgmlType.Q8_0) == 0 ? GgmlType.Q8_0 : GgmlType.F16,
         };
         var producer = new GgufRowProducer(new ArrayRowSource(name, rows, rowLength), ggml, rowsPerHead);
-        planned.Add((name, [rowLength, rows.Length / rowLength], ggml, producer, rows.LongLength));
+        planned.Add(new(name, [rowLength, rows.Length / rowLength], ggml, producer, rows.LongLength));
     }
 
     // GGUF adapters hold only lora_a/lora_b pairs that llama.cpp adds as scale·B·A to an existing base tensor.
