@@ -57,6 +57,9 @@ public sealed class HfModel : IDisposable
     /// <summary>Set when the config ties the output projection to the embedding and there is no lm_head tensor.</summary>
     public TiedEmbedding? TiedEmbedding { get; }
 
+    /// <summary>What the model was read from (its folder or file, and every weight file): an output may overlap none of them.</summary>
+    public IEnumerable<string> InputPaths => _files.Select(f => f.Path).Prepend(Location.Path);
+
     /// <summary>Locates <paramref name="pathOrHubId"/> with this process's environment and opens it.</summary>
     public static HfModel Open(string pathOrHubId) => Open(ModelLocator.FromProcess().Locate(pathOrHubId));
 

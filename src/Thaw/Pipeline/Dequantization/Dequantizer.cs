@@ -60,7 +60,7 @@ public static class Dequantizer
         if (model.Location.Kind == ModelLocationKind.Folder)
             companions.AddRange(CopiedFiles.In(model.Location.Path));
 
-        var inputs = model.Files.Select(f => f.Path).Prepend(model.Location.Path).ToList();
+        var inputs = model.InputPaths.ToList();
         return PipelinePlan.Create(outputPath, tensors, companions, inputs, options);
     }
 

@@ -58,7 +58,7 @@ public sealed record MergedModel(
     public static MergedModel Unchanged(HfModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var inputs = model.Files.Select(f => f.Path).Prepend(model.Location.Path).ToList();
+        var inputs = model.InputPaths.ToList();
         var folders = model.Location.Kind == ModelLocationKind.Folder ? new[] { model.Location.Path } : [];
         return new(model, "the model's weights", [.. model.Tensors.Select(MergedTensor.Unchanged)], [], [], [], inputs, folders);
     }

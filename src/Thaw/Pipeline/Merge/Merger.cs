@@ -44,7 +44,7 @@ public static class Merger
             : request.Base.Quantization is not null ? "the dequantized weights of the quantized base (what training saw)" : "the base weights";
         var inputs = new List<string>();
         foreach (var model in new[] { request.Base, request.Original }.OfType<HfModel>())
-            inputs.AddRange(model.Files.Select(f => f.Path).Prepend(model.Location.Path));
+            inputs.AddRange(model.InputPaths);
         inputs.AddRange(request.Adapters.Select(a => a.Adapter.Folder));
         var tensors = builder.Entries.Select(e => new MergedTensor(e.Name, e.Shape, e.Base, e.Replacement, [.. e.Steps, .. e.TokenSteps])).ToList();
         return new MergedModel(target, targetName, tensors, diagnoses, builder.Notes, builder.ConfigFields(), inputs, TokenizerFolders(request));

@@ -83,7 +83,7 @@ public static class BnbModelQuantizer
         };
         if (model.Location.Kind == ModelLocationKind.Folder)
             companions.AddRange(CopiedFiles.In(model.Location.Path));
-        var inputs = model.Files.Select(f => f.Path).Prepend(model.Location.Path).ToList();
+        var inputs = model.InputPaths.ToList();
         return new Result(PipelinePlan.Create(outputPath, tensors, companions, inputs, options), selection);
     }
 
