@@ -26,6 +26,21 @@ public sealed class AdapterDiagnosis
 
     public bool HasErrors => Findings.Any(f => f.Severity == FindingSeverity.Error);
 
+    /// <summary>Refuses to use the adapter when the diagnosis found errors, stating the first and how many more.</summary>
+    /// <param name="adapterFolder">Named in the error.</param>
+    /// <param name="consequence">What is not done ("nothing was merged").</param>
+    /// <exception cref="LoraException"><see cref="LoraError.MergeRefused"/>, when there are errors.</exception>
+    public void ThrowIfErrors(string adapterFolder, string consequence)
+    {
+        var errors = Findings.Where(f => f.Severity == FindingSeverity.Error).ToList();
+        if (errors.Count == 0)
+            return;
+        var first = errors[0];
+        var more = errors.Count > 1 ? $" (and {errors.Count - 1} more)" : "";
+        throw new LoraException(LoraError.MergeRefused, adapterFolder, null,
+            $"{first.Code}{(first.Module is null ? "" : $" at {first.Module}")}: {first.Message}{more}; {consequence} (run 'thaw doctor' for every finding)");
+    }
+
     /// <summary>
     /// Diagnoses <paramref name="adapter"/> against <paramref name="model"/>; <paramref name="baseName"/> is how the user
     /// named the base (path or hub id), compared with base_model_name_or_path. Without <paramref name="baseNorms"/>

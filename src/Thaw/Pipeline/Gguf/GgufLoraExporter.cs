@@ -106,9 +106,7 @@ public static class GgufLoraExporter
             Refuse(adapter, $"module '{special.Path}' uses {(special.Magnitude is not null ? "DoRA" : "lora_bias")}, which llama.cpp adapters cannot apply; merge it into the base instead: thaw merge --out model.gguf");
         if (adapter.Modules.FirstOrDefault(m => m.A.Shape.Length != 2) is { } conv)
             Refuse(adapter, $"module '{conv.Path}' is a convolution LoRA, which GGUF adapters cannot hold");
-        var diagnosis = AdapterDiagnosis.Diagnose(adapter, baseModel, baseName, baseNorms: false);
-        if (diagnosis.Findings.FirstOrDefault(f => f.Severity == FindingSeverity.Error) is { } error)
-            Refuse(adapter, $"{error.Code}{(error.Module is null ? "" : $" at {error.Module}")}: {error.Message}; nothing was written (run 'thaw doctor' for every finding)");
+        AdapterDiagnosis.Diagnose(adapter, baseModel, baseName, baseNorms: false).ThrowIfErrors(adapter.Folder, "nothing was written");
         if (adapter.Modules.FirstOrDefault(m => BaseTensorMatch.Find(baseModel, m.Path + ".weight")!.ViaTiedEmbedding) is { } tied)
             Refuse(adapter, $"module '{tied.Path}' adapts lm_head, which this base ties to the embedding: llama.cpp has no separate output tensor to apply it to; merge it instead: thaw merge --out model.gguf");
     }

@@ -94,14 +94,7 @@ public static class Merger
             Refuse(LoraError.BadMergeRequest, adapter.Folder,
                 $"weight {merge.Weight.ToString(CultureInfo.InvariantCulture)} on a DoRA adapter: DoRA renormalizes each row to its trained magnitude, so a weight has no meaning there; merge it with weight 1");
         var diagnosis = AdapterDiagnosis.Diagnose(adapter, request.Base, request.BaseName, baseNorms: false);
-        var errors = diagnosis.Findings.Where(f => f.Severity == FindingSeverity.Error).ToList();
-        if (errors.Count > 0)
-        {
-            var first = errors[0];
-            var more = errors.Count > 1 ? $" (and {errors.Count - 1} more)" : "";
-            Refuse(LoraError.MergeRefused, adapter.Folder,
-                $"{first.Code}{(first.Module is null ? "" : $" at {first.Module}")}: {first.Message}{more}; nothing was merged (run 'thaw doctor' for every finding)");
-        }
+        diagnosis.ThrowIfErrors(adapter.Folder, "nothing was merged");
         return diagnosis;
     }
 
