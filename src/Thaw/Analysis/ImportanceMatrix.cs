@@ -11,6 +11,9 @@ namespace Thaw.Analysis;
 /// <param name="ChunkCount">Chunks of calibration text the statistics cover (0 when unknown).</param>
 public sealed record ImportanceMatrix(string Path, string Format, IReadOnlyDictionary<string, float[]> Entries, IReadOnlyList<string> Datasets, int ChunkCount)
 {
+    /// <summary>The largest legacy .dat file read whole (a 405B model's imatrix is under 100 MB).</summary>
+    public const long MaxDatBytes = 1L << 30;
+
     /// <summary>Reads a .dat or GGUF imatrix (told apart by the GGUF magic).</summary>
     /// <exception cref="AnalysisException">The file is neither (<see cref="AnalysisError.BadImatrixFile"/>).</exception>
     public static ImportanceMatrix Read(string path)
@@ -18,7 +21,11 @@ public sealed record ImportanceMatrix(string Path, string Format, IReadOnlyDicti
         ArgumentNullException.ThrowIfNull(path);
         try
         {
-            return Formats.Gguf.GgufFile.HasMagic(path) ? ImatrixGgufReader.Read(path) : ImatrixDatReader.Read(path, File.ReadAllBytes(path));
+            if (Formats.Gguf.GgufFile.HasMagic(path))
+                return ImatrixGgufReader.Read(path);
+            return ImatrixDatReader.Read(path, IO.BoundedFile.TryReadAll(path, MaxDatBytes, out var length)
+                ?? throw new AnalysisException(AnalysisError.BadImatrixFile, path, null,
+                    $"the file is {length} bytes, more than the {MaxDatBytes} an imatrix .dat can be; is this really llama-imatrix output?"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -95,6 +95,19 @@ public class ImportanceMatrixTests
     }
 
     [Fact]
+    public void ADatFileLargerThanAnyImatrixIsRefusedBeforeItIsRead()
+    {
+        using var temp = new TempFolder();
+        var path = temp.File("huge.dat");
+        // Sparse: no disk is used, and nothing may try to allocate it.
+        using (var file = new FileStream(path, FileMode.CreateNew))
+            file.SetLength(ImportanceMatrix.MaxDatBytes + 1);
+        var e = Assert.Throws<AnalysisException>(() => ImportanceMatrix.Read(path));
+        Assert.Equal(AnalysisError.BadImatrixFile, e.Reason);
+        Assert.Contains($"more than the {ImportanceMatrix.MaxDatBytes}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ACutShortDatFileIsRejected()
     {
         using var temp = new TempFolder();

@@ -35,16 +35,9 @@ internal static class TokenizerJson
     }
 
     /// <summary>The whole file, refused when it is larger than <paramref name="maxBytes"/>.</summary>
-    public static byte[] ReadBounded(string path, long maxBytes)
-    {
-        var length = new FileInfo(path).Length;
-        if (length > maxBytes)
-        {
-            TokenizerException.Throw(TokenizerError.FileTooLarge, path,
-                $"the file is {length} bytes, more than the {maxBytes} Thaw reads for a tokenizer file; is this really a tokenizer file?");
-        }
-        return File.ReadAllBytes(path);
-    }
+    public static byte[] ReadBounded(string path, long maxBytes) =>
+        IO.BoundedFile.TryReadAll(path, maxBytes, out var length) ?? throw new TokenizerException(TokenizerError.FileTooLarge, path,
+            $"the file is {length} bytes, more than the {maxBytes} Thaw reads for a tokenizer file; is this really a tokenizer file?");
 
     /// <summary>The property <paramref name="key"/> when present and not null.</summary>
     public static JsonElement? Get(JsonElement obj, string key) =>
