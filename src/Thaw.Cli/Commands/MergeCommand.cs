@@ -121,7 +121,7 @@ internal static class MergeCommand
                     else
                     {
                         context.Out.Write(merge.Pipeline.Describe());
-                        WriteNotes(context.Out, merge);
+                        Notes.Write(context.Out, merge.Notes);
                     }
                     return ExitCodes.Success;
                 }
@@ -135,7 +135,7 @@ internal static class MergeCommand
                 {
                     context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"wrote {summary.Path}: {merge.MergedTensorCount} tensors merged into {merge.Target}, {summary.TensorCount} tensors ({DTypes.TorchName(merge.DType)}), {ByteSize.Format(summary.OutputBytes)} in {summary.Files.Count} files, {summary.Elapsed.TotalSeconds:0.0} s"));
-                    WriteNotes(context.Out, merge);
+                    Notes.Write(context.Out, merge.Notes);
                 }
                 return ExitCodes.Success;
             }
@@ -176,12 +176,6 @@ internal static class MergeCommand
             context.Error.WriteLine($"warning: {(finding.Module is null ? "" : finding.Module + ": ")}{finding.Message}");
     }
 
-    private static void WriteNotes(TextWriter output, MergePlan merge)
-    {
-        foreach (var note in merge.Notes)
-            output.WriteLine($"note: {note}");
-    }
-
     private static void WriteJson(Utf8JsonWriter json, MergePlan merge, IReadOnlyList<MergeAdapter> adapters)
     {
         json.WriteString("merged_into", merge.Target);
@@ -196,9 +190,6 @@ internal static class MergeCommand
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        json.WriteStartArray("notes");
-        foreach (var note in merge.Notes)
-            json.WriteStringValue(note);
-        json.WriteEndArray();
+        Notes.Write(json, merge.Notes);
     }
 }

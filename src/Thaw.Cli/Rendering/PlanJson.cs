@@ -32,7 +32,7 @@ internal static class PlanJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        WriteNotes(json, notes);
+        Notes.Write(json, notes);
     });
 
     /// <summary>A GGUF file plan.</summary>
@@ -64,7 +64,7 @@ internal static class PlanJson
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        WriteNotes(json, plan.Notes);
+        Notes.Write(json, plan.Notes);
     });
 
     private static void Common(Utf8JsonWriter json, long memoryBound, long? freeBytes, long requiredFreeBytes)
@@ -82,14 +82,6 @@ internal static class PlanJson
         json.WriteStartArray(name);
         foreach (var d in shape)
             json.WriteNumberValue(d);
-        json.WriteEndArray();
-    }
-
-    private static void WriteNotes(Utf8JsonWriter json, IReadOnlyList<string> notes)
-    {
-        json.WriteStartArray("notes");
-        foreach (var note in notes)
-            json.WriteStringValue(note);
         json.WriteEndArray();
     }
 
